@@ -1,0 +1,109 @@
+"""Composition root: parse arguments, load the config, start the console or a subcommand.
+
+The only module in `console` allowed to import the UI, and only when the UI starts, so
+`check-config` and `sim` run without Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from console.config import Config, ConfigError, find_config, load_config, read_token, shipped_config_path
+
+EXIT_CONFIG = 2
+
+
+def _add_sim_options(parser: argparse.ArgumentParser) -> None:
+    from console.demo import SCENARIOS
+
+    parser.add_argument("--scenario", default="healthy", choices=SCENARIOS, help="fault scenario to start in")
+    parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (0 freezes)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed; the same seed replays the same run")
+    parser.add_argument("--workers", type=int, default=8, help="number of simulated workers")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opsconsole",
+        description="Terminal operations console for on-call engineers.",
+    )
+    parser.add_argument("--config", metavar="PATH", help="config file (default: $OPSCONSOLE_CONFIG, ./config.toml, user config dir)")
+    parser.add_argument("--demo", action="store_true", help="start the built-in demo backend in-process and watch it")
+    demo = parser.add_argument_group("demo backend (with --demo)")
+    _add_sim_options(demo)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check-config", help="validate a config file; prints ok or every problem")
+    check.add_argument("path", nargs="?", help="config file (default: the normal lookup)")
+
+    sim = sub.add_parser("sim", help="run the demo backend as an HTTP server in the foreground")
+    sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    sim.add_argument("--port", type=int, default=8080)
+    _add_sim_options(sim)
+    return parser
+
+
+def _check_config(path_arg: str | None) -> int:
+    try:
+        path = find_config(path_arg)
+        config = load_config(path)
+    except ConfigError as exc:
+        print(exc.report(), file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"ok: {path} (environment {config.environment!r}, {len(config.signals)} signals)")
+    return 0
+
+
+def _run_sim(args: argparse.Namespace) -> int:
+    from console.demo.server import DemoServer
+
+    server = DemoServer(
+        host=args.host, port=args.port, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers
+    )
+    print(f"demo backend on {server.url} (scenario {args.scenario}, speed {args.speed:g}, seed {args.seed}); Ctrl-C stops")
+    server.serve_forever()
+    return 0
+
+
+def _load_for_ui(args: argparse.Namespace) -> Config:
+    # --demo never falls back to a found config: a prod config must not be mixed with the demo.
+    path = Path(args.config) if args.config else shipped_config_path() if args.demo else find_config(None)
+    return load_config(path)
+
+
+def _run_console(args: argparse.Namespace) -> int:
+    try:
+        config = _load_for_ui(args)
+        read_token(config.api)  # a missing token file is a config problem, said before the screen opens
+    except ConfigError as exc:
+        print(exc.report(), file=sys.stderr)
+        return EXIT_CONFIG
+    server = None
+    if args.demo:
+        from console.demo.server import DemoServer
+
+        server = DemoServer(port=0, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers).start()
+        config = config.pointed_at(server.url)
+    try:
+        from screens.app import OpsConsoleApp
+
+        OpsConsoleApp(config).run()
+    finally:
+        if server is not None:
+            server.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "check-config":
+        return _check_config(args.path)
+    if args.command == "sim":
+        return _run_sim(args)
+    return _run_console(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Numbers, ages and sparklines as short strings for narrow panels (no UI imports)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from console.models import SourceState
+
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def duration(seconds: float | None) -> str:
+    """12s, 4m, 2h05m, 3d: compact and monotonic; "?" when unknown."""
+    if seconds is None or math.isnan(seconds):
+        return "?"
+    sign = "-" if seconds < 0 else ""
+    s = abs(seconds)
+    if s < 60:
+        return f"{sign}{int(s)}s"
+    if s < 3600:
+        return f"{sign}{int(s // 60)}m{int(s % 60):02d}s" if s < 600 else f"{sign}{int(s // 60)}m"
+    if s < 86400:
+        return f"{sign}{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
+    return f"{sign}{int(s // 86400)}d"
+
+
+def number(value: float | None) -> str:
+    """1,234 / 12.5 / 0.42 / 3.1k: at most ~6 characters for tiles."""
+    if value is None or math.isnan(value):
+        return "—"
+    magnitude = abs(value)
+    if magnitude >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    if magnitude >= 100_000:
+        return f"{value / 1000:.0f}k"
+    if magnitude >= 100 or float(value).is_integer():
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def sparkline(values: Sequence[float], width: int) -> str:
+    """The last `width` values as block characters, scaled between their min and max."""
+    points = [v for v in values if not math.isnan(v)][-width:] if width > 0 else []
+    if not points:
+        return ""
+    low, high = min(points), max(points)
+    span = high - low
+    if span == 0:
+        # Flat: draw it at the bottom if it is zero, mid-height otherwise, so 0 and 500 differ.
+        return SPARK_BLOCKS[0 if high == 0 else 3] * len(points)
+    top = len(SPARK_BLOCKS) - 1
+    return "".join(SPARK_BLOCKS[round((v - low) / span * top)] for v in points)
+
+
+def staleness(state: SourceState, now: float) -> str:
+    """The marker a panel carries when its source failed: "stale 12s: connection refused"."""
+    if not state.error:
+        return ""
+    age = state.age(now)
+    if age is None:
+        return f"no data: {state.error}"
+    return f"stale {duration(age)}: {state.error}"

@@ -1,0 +1,151 @@
+"""Domain records the console shows, and the immutable snapshot the UI renders.
+
+Every string that came from a backend is untrusted: the UI renders it with
+`console.text.plain` (control characters made visible, never markup).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+
+class Level(str, Enum):
+    """How a reading compares with its thresholds."""
+
+    OK = "ok"
+    WARN = "warn"
+    CRIT = "crit"
+    NODATA = "nodata"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    state: str
+    stage: str = ""
+    attempts: int | None = None
+    worker: str = ""
+    updated_at: datetime | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Worker:
+    id: str
+    state: str
+    last_heartbeat: datetime | None
+    current_job: str = ""
+    leases_held: int | None = None
+
+
+@dataclass(frozen=True)
+class Lease:
+    id: str
+    job: str
+    worker: str
+    acquired_at: datetime | None
+    expires_at: datetime | None
+
+    def expires_in(self, now: datetime) -> float | None:
+        if self.expires_at is None:
+            return None
+        return (self.expires_at - now).total_seconds()
+
+    def is_stale(self, now: datetime) -> bool:
+        """Expired but still held: the worker stopped heartbeating and nothing recovered it."""
+        remaining = self.expires_in(now)
+        return remaining is not None and remaining < 0
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: str
+    job: str
+    error_class: str
+    message: str
+    attempts: int | None
+    first_failed_at: datetime | None
+    last_failed_at: datetime | None
+    payload: Any = None
+
+
+@dataclass(frozen=True)
+class DeadLetterSummary:
+    total: int
+    """Size of the whole queue (or of the page when the API does not say)."""
+    error_classes: tuple[tuple[str, int], ...]
+    """(error class, count), largest first."""
+    classes_cover_whole_queue: bool
+    newest: tuple[DeadLetter, ...]
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    status_code: int
+    status: str
+    checks: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class SignalReading:
+    """One signal tile: the latest value, its level and the history seen so far."""
+
+    name: str
+    title: str
+    unit: str
+    value: float | None
+    """None means no data (absent series, or a counter with only one sample yet)."""
+    level: Level
+    history: tuple[float, ...] = ()
+    note: str = ""
+    """Why there is no value, when there is none."""
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What one source last returned, and whether its data is current."""
+
+    name: str
+    data: Any = None
+    """Parsed data from the last successful fetch (kept when a later fetch fails)."""
+    ok_at: float | None = None
+    """Wall time (time.time()) of the last successful fetch."""
+    error: str = ""
+    """Why the latest fetch failed ("" when it succeeded)."""
+    server_now: datetime | None = None
+    """The backend's clock at the last successful fetch, for ages."""
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.error)
+
+    def age(self, now: float) -> float | None:
+        return None if self.ok_at is None else max(0.0, now - self.ok_at)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one poll produced; the UI renders it and never mutates it."""
+
+    taken_at: float
+    environment: str
+    refresh_interval_s: float
+    sources: dict[str, SourceState] = field(default_factory=dict)
+    signals: tuple[SignalReading, ...] = ()
+    dead_letter_growth: int | None = None
+    """Change of the dead-letter total over `dead_letter_growth_window_s`."""
+    dead_letter_growth_window_s: float = 0.0
+
+    def source(self, name: str) -> SourceState:
+        return self.sources.get(name, SourceState(name))
+
+    def data_age(self, now: float) -> float | None:
+        """Age of the oldest source's last good data: how far the screen can be trusted."""
+        ages = [s.age(now) for s in self.sources.values()]
+        if not ages or any(a is None for a in ages):
+            return None
+        return max(a for a in ages if a is not None)

@@ -1,0 +1,110 @@
+"""The Textual application: polls on a worker, renders snapshots, owns the keys."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.timer import Timer
+
+from console.config import Config
+from console.poller import Poller
+from console.text import plain
+from screens.dashboard import DashboardScreen
+from screens.help import HelpScreen
+from screens.messages import PollFailed, SnapshotLoaded
+
+
+class OpsConsoleApp(App[None]):
+    TITLE = "opsconsole"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave the console"),
+        Binding("r", "refresh", "Refresh", id="refresh", tooltip="Poll every source now"),
+        Binding("question_mark", "help", "Keys", id="help", key_display="?", tooltip="Show every key and what each panel means"),
+    ]
+
+    def __init__(self, config: Config, poller: Poller | None = None):
+        super().__init__()
+        self.config = config
+        self.poller = poller or Poller(config)
+        self.dashboard = DashboardScreen(config)
+        self.polls_started = 0
+        self._polling = False
+        self._poll_again = False
+        self._next_poll: Timer | None = None
+
+    def on_mount(self) -> None:
+        if self.config.keys:
+            self.set_keymap(self.config.keys)
+        self.push_screen(self.dashboard)
+        self.set_interval(1.0, self.dashboard.show_status)  # the data age keeps counting between polls
+        self.start_poll()
+
+    async def on_unmount(self) -> None:
+        await self.poller.aclose()
+
+    # -- polling: one at a time, re-armed only after the previous one finished ------------
+
+    def start_poll(self) -> None:
+        if self._polling:
+            self._poll_again = True
+            return
+        if self._next_poll is not None:
+            self._next_poll.stop()
+            self._next_poll = None
+        self._polling = True
+        self.polls_started += 1
+        self.run_worker(self._poll(), group="poll", exit_on_error=False)
+
+    async def _poll(self) -> None:
+        try:
+            snapshot = await self.poller.poll()
+        except Exception as exc:  # the poller guards each source; this is a last resort
+            self.post_message(PollFailed(f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(SnapshotLoaded(snapshot))
+
+    def _poll_finished(self) -> None:
+        self._polling = False
+        if self._poll_again:
+            self._poll_again = False
+            self.start_poll()
+        else:
+            self._next_poll = self.set_timer(self.config.refresh_interval_s, self.start_poll)
+
+    @on(SnapshotLoaded)
+    def _snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        self.dashboard.show(message.snapshot)
+        self._poll_finished()
+
+    @on(PollFailed)
+    def _poll_failed(self, message: PollFailed) -> None:
+        self.notify(plain(message.reason, 300), title="Poll failed", severity="error", markup=False)
+        self._poll_finished()
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.start_poll()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        rows = []
+        for binding in self.screen.active_bindings.values():
+            b = binding.binding
+            if b.system:
+                continue
+            rows.append((self.get_key_display(b), b.description, b.tooltip))
+        self.push_screen(HelpScreen(rows))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("Refresh now", "Poll every source now", self.action_refresh)
+        yield SystemCommand("Show keys", "Every key and what each panel means", self.action_help)
+        if isinstance(screen, DashboardScreen):
+            yield from screen.palette_commands()
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,77 @@
+"""The first screen: signals, health, workers, leases and dead letters at a glance."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from textual.app import ComposeResult, SystemCommand
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer
+
+from console.config import Config
+from console.format import staleness
+from console.models import Snapshot
+from console.poller import METRICS
+from screens.widgets.dead_letter_panel import DeadLetterPanel
+from screens.widgets.health_bar import HealthBar
+from screens.widgets.leases_panel import LeasesPanel
+from screens.widgets.signal_tile import SignalTile
+from screens.widgets.source_panel import SourcePanel
+from screens.widgets.status_bar import StatusBar
+from screens.widgets.workers_panel import WorkersPanel
+
+
+class DashboardScreen(Screen):
+    CSS_PATH = "dashboard.tcss"
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        self.snapshot: Snapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status-bar")
+        with Horizontal(id="tiles"):
+            for signal in self.config.signals:
+                yield SignalTile(id=f"tile-{signal.name}", classes="tile")
+        yield HealthBar(id="health")
+        with Horizontal(id="fleet"):
+            yield WorkersPanel(self.config.heartbeat_stale_s, id="workers", classes="panel")
+            yield LeasesPanel(id="leases", classes="panel")
+        yield DeadLetterPanel(id="dead-letters", classes="panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_status()
+
+    def on_screen_resume(self) -> None:
+        # Snapshots that arrived while another screen was on top were kept, not rendered.
+        if self.snapshot is not None:
+            self.show(self.snapshot)
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        if not self.is_current:
+            return
+        self.show_status()
+        marker = staleness(snapshot.source(METRICS), snapshot.taken_at)
+        for reading in snapshot.signals:
+            self.query_one(f"#tile-{reading.name}", SignalTile).show(reading, marker)
+        self.query_one(HealthBar).show(snapshot)
+        for panel in self.query(SourcePanel):
+            panel.show(snapshot)
+
+    def show_status(self) -> None:
+        self.query_one(StatusBar).show(
+            self.snapshot, self.config.environment, self.config.refresh_interval_s, time.time()
+        )
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        for panel_id, title in (("workers", "Workers"), ("leases", "Leases"), ("dead-letters", "Dead letters")):
+            yield SystemCommand(
+                f"Go to {title}",
+                f"Move the cursor into the {title.lower()} table",
+                lambda panel_id=panel_id: self.query_one(f"#{panel_id} DataTable", DataTable).focus(),
+            )

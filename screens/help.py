@@ -1,0 +1,56 @@
+"""The keys screen (`?`): every active binding and what each panel means."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+PANELS = (
+    ("Header", "environment, age of the oldest data on screen, refresh interval; STALE names failing sources"),
+    ("Tiles", "one signal each: value, unit, colour from its warn/crit thresholds, sparkline of values seen"),
+    ("Health", "what the backend's health endpoint answers, check by check"),
+    ("Workers", "state, age of last heartbeat (red when late), current job, leases held"),
+    ("Leases", "job, worker, how long held, time to expiry; STALE = expired but still held"),
+    ("Dead letters", "total, growth over the last 5 minutes, top error classes, newest entries"),
+    ("Stale", "a dashed red border: the source failed; last good data stays, with its age and the reason"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close", id="help.close", tooltip="Close this screen"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 100; height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, bindings: list[tuple[str, str, str]]):
+        super().__init__()
+        self.key_rows = bindings
+
+    def compose(self) -> ComposeResult:
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(style="bold cyan", no_wrap=True)
+        keys.add_column()
+        for key, description, tooltip in self.key_rows:
+            keys.add_row(Text(key), Text(f"{description}: {tooltip}" if tooltip else description))
+        panels = Table.grid(padding=(0, 2))
+        panels.add_column(style="bold", no_wrap=True)
+        panels.add_column()
+        for name, meaning in PANELS:
+            panels.add_row(Text(name), Text(meaning))
+        with VerticalScroll():
+            yield Static(Text("Keys", style="bold underline"))
+            yield Static(keys)
+            yield Static(Text("\nPanels", style="bold underline"))
+            yield Static(panels)
+            yield Static(Text("\nEsc closes. Ctrl+P opens the command palette.", style="dim"))

@@ -1,0 +1,72 @@
+"""Dead letters: how many, how fast they grow, which error classes, the newest entries."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Static
+
+from console.format import duration, number
+from console.models import DeadLetterSummary, Snapshot, SourceState
+from console.poller import DEAD_LETTERS
+from console.text import plain
+from screens.widgets.source_panel import SourcePanel
+from screens.widgets.tables import cell, sync_rows
+
+COLUMNS = ("age", "error_class", "job", "message")
+HEADINGS = ("Age", "Error class", "Job", "Message")
+TOP_CLASSES = 5
+
+
+class DeadLetterPanel(SourcePanel):
+    SOURCE = DEAD_LETTERS
+    TITLE = "Dead letters"
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Static(id="dead-letter-summary")
+            table = DataTable(cursor_type="row")
+            for key, heading in zip(COLUMNS, HEADINGS):
+                table.add_column(heading, key=key)
+            yield table
+
+    def title_for(self, state: SourceState) -> str:
+        if state.data is None:
+            return self.TITLE
+        return f"Dead letters {state.data.total:,}"
+
+    def show_data(self, state: SourceState, snapshot: Snapshot) -> None:
+        summary: DeadLetterSummary = state.data
+        self.query_one("#dead-letter-summary", Static).update(self._summary(summary, snapshot))
+        now = state.server_now
+        rows = {}
+        for letter in summary.newest:
+            age = None if now is None or letter.last_failed_at is None else (now - letter.last_failed_at).total_seconds()
+            rows[letter.id] = (
+                cell(duration(age)),
+                cell(letter.error_class, "bold"),
+                cell(letter.job),
+                cell(letter.message, limit=300),
+            )
+        sync_rows(self.query_one(DataTable), COLUMNS, rows)
+
+    def _summary(self, summary: DeadLetterSummary, snapshot: Snapshot) -> Text:
+        text = Text()
+        text.append(f"{summary.total:,}", style="bold")
+        text.append(" total\n")
+        growth = snapshot.dead_letter_growth
+        if growth is None:
+            text.append("growth: measuring\n", style="dim")
+        else:
+            window = duration(snapshot.dead_letter_growth_window_s)
+            style = "bold red" if growth > 0 else "green"
+            text.append(f"{'+' if growth >= 0 else ''}{number(growth)} in {window}\n", style=style)
+        scope = "" if summary.classes_cover_whole_queue else " (newest page)"
+        text.append(f"top classes{scope}\n", style="dim")
+        width = max((len(f"{n:,}") for _, n in summary.error_classes[:TOP_CLASSES]), default=1)
+        for name, count in summary.error_classes[:TOP_CLASSES]:
+            text.append(f"{count:>{width},} ", style="bold")
+            text.append(plain(name, 40) + "\n")
+        text.rstrip()
+        return text

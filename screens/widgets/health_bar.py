@@ -1,0 +1,36 @@
+"""One line: what the backend's health endpoint says, check by check."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from console.format import staleness
+from console.models import Health, Snapshot
+from console.poller import HEALTH
+from console.text import plain
+
+GOOD = {"ok", "healthy", "pass", "up"}
+
+
+class HealthBar(Static):
+    def show(self, snapshot: Snapshot) -> None:
+        state = snapshot.source(HEALTH)
+        marker = staleness(state, snapshot.taken_at)
+        self.set_class(bool(marker), "-stale")
+        text = Text("Health ", style="bold")
+        health: Health | None = state.data
+        if health is None:
+            text.append(marker or "waiting", style="bold red" if marker else "dim")
+            self.update(text)
+            return
+        verdict_style = "bold green" if health.ok else "bold white on red"
+        text.append(f" {plain(health.status, 20)} ", style=verdict_style)
+        text.append(f" HTTP {health.status_code}", style="dim")
+        if marker:
+            text.append(f"  {plain(marker, 60)}", style="bold red")
+        for name, value in health.checks:
+            good = value.lower() in GOOD
+            text.append("  " + plain(name, 20) + " ")
+            text.append(plain(value, 20), style="green" if good else "bold red")
+        self.update(text)

@@ -1,0 +1,53 @@
+"""Leases: which worker holds which job, and which leases expired but are still held."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import DataTable
+
+from console.format import duration
+from console.models import Lease, Snapshot, SourceState
+from console.poller import LEASES
+from screens.widgets.source_panel import SourcePanel
+from screens.widgets.tables import cell, sync_rows
+
+COLUMNS = ("job", "worker", "acquired", "expires", "flag")
+HEADINGS = ("Job", "Worker", "Held", "Expires", "")
+
+
+class LeasesPanel(SourcePanel):
+    SOURCE = LEASES
+    TITLE = "Leases"
+
+    def compose(self) -> ComposeResult:
+        table = DataTable(cursor_type="row")
+        for key, heading in zip(COLUMNS, HEADINGS):
+            table.add_column(heading, key=key)
+        yield table
+
+    def title_for(self, state: SourceState) -> str:
+        if state.data is None or state.server_now is None:
+            return self.TITLE
+        stale = sum(1 for lease in state.data if lease.is_stale(state.server_now))
+        return f"Leases {len(state.data)}" + (f", {stale} STALE" if stale else "")
+
+    def show_data(self, state: SourceState, snapshot: Snapshot) -> None:
+        now = state.server_now
+        leases: tuple[Lease, ...] = state.data
+        # Stale leases first: they are what the operator is looking for.
+        ordered = sorted(
+            leases,
+            key=lambda lease: (lease.expires_in(now) if now else 0) or 0,
+        )
+        rows = {}
+        for lease in ordered:
+            stale = now is not None and lease.is_stale(now)
+            held = None if now is None or lease.acquired_at is None else (now - lease.acquired_at).total_seconds()
+            rows[lease.id or f"{lease.job}@{lease.worker}"] = (
+                cell(lease.job),
+                cell(lease.worker),
+                cell(duration(held)),
+                cell(duration(lease.expires_in(now)) if now else "?", "bold red" if stale else ""),
+                cell("STALE" if stale else "", "bold white on red" if stale else ""),
+            )
+        sync_rows(self.query_one(DataTable), COLUMNS, rows)

@@ -1,0 +1,33 @@
+"""A signal tile: value and unit coloured by threshold, and a sparkline of what was seen."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from console.format import number, sparkline
+from console.models import Level, SignalReading
+from console.text import plain
+
+LEVEL_STYLES = {Level.OK: "bold green", Level.WARN: "bold yellow", Level.CRIT: "bold red", Level.NODATA: "dim"}
+
+
+class SignalTile(Static):
+    def show(self, reading: SignalReading, stale_marker: str) -> None:
+        for level in Level:
+            self.set_class(level is reading.level, f"-{level.value}")
+        self.set_class(bool(stale_marker), "-stale")
+        self.border_title = Text(plain(reading.title))
+        self.border_subtitle = Text("stale") if stale_marker else None
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if reading.value is None:
+            text.append(reading.note or "no data", style="dim italic")
+        else:
+            text.append(number(reading.value), style=LEVEL_STYLES[reading.level])
+            if reading.unit:
+                text.append(" " + plain(reading.unit), style="dim")
+            if reading.level in (Level.WARN, Level.CRIT):
+                text.append(" " + reading.level.value.upper(), style=LEVEL_STYLES[reading.level])
+        width = max(1, self.content_size.width or 12)
+        text.append("\n" + sparkline(reading.history, width), style=LEVEL_STYLES[reading.level])
+        self.update(text)

@@ -1,0 +1,41 @@
+"""DataTable helpers: literal cells and in-place updates.
+
+Backend text goes into cells as `Text`, never `str`: DataTable parses `str` as markup.
+Tables are updated cell by cell (not cleared and rebuilt) so the cursor and scroll
+position survive a refresh and the terminal only redraws what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from console.text import plain
+
+
+def cell(value: object, style: str = "", limit: int | None = 200) -> Text:
+    return Text(plain(value, limit), style=style, no_wrap=True, overflow="ellipsis", end="")
+
+
+def _same(before: object, after: Text) -> bool:
+    # Text equality ignores the base style, and a colour change (stale lease) matters.
+    return isinstance(before, Text) and (before.plain, str(before.style)) == (after.plain, str(after.style))
+
+
+def sync_rows(table: DataTable, columns: Sequence[str], rows: Mapping[str, Sequence[Text]]) -> None:
+    """Make `table` show `rows` (key → cells, in order), touching only what changed."""
+    order = list(rows)
+    existing = [str(key.value) for key in table.rows]
+    if existing != order[: len(existing)] or len(existing) > len(order):
+        # Rows were removed or reordered: rebuilding is simpler and still rare.
+        table.clear()
+        existing = []
+    for key in order[: len(existing)]:
+        old = table.get_row(key)
+        for column, (before, after) in zip(columns, zip(old, rows[key])):
+            if not _same(before, after):
+                table.update_cell(key, column, after)
+    for key in order[len(existing) :]:
+        table.add_row(*rows[key], key=key)

@@ -1,0 +1,61 @@
+"""Workers: who is alive, what they hold, when they last heartbeated."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import DataTable
+
+from console.format import duration
+from console.models import Snapshot, SourceState, Worker
+from console.poller import WORKERS
+from screens.widgets.source_panel import SourcePanel
+from screens.widgets.tables import cell, sync_rows
+
+COLUMNS = ("worker", "state", "heartbeat", "job", "leases")
+HEADINGS = ("Worker", "State", "Beat", "Job", "Lse")
+STATE_STYLES = {"busy": "green", "idle": "", "stalled": "bold red", "dead": "bold red", "draining": "yellow"}
+
+
+class WorkersPanel(SourcePanel):
+    SOURCE = WORKERS
+    TITLE = "Workers"
+
+    def __init__(self, heartbeat_stale_s: float, **kwargs):
+        super().__init__(**kwargs)
+        self.heartbeat_stale_s = heartbeat_stale_s
+
+    def compose(self) -> ComposeResult:
+        table = DataTable(cursor_type="row", zebra_stripes=False)
+        for key, heading in zip(COLUMNS, HEADINGS):
+            table.add_column(heading, key=key)
+        yield table
+
+    def title_for(self, state: SourceState) -> str:
+        if state.data is None:
+            return self.TITLE
+        workers: tuple[Worker, ...] = state.data
+        late = sum(1 for w in workers if self._late(w, state))
+        suffix = f", {late} late" if late else ""
+        return f"Workers {len(workers)}{suffix}"
+
+    def _age(self, worker: Worker, state: SourceState) -> float | None:
+        if worker.last_heartbeat is None or state.server_now is None:
+            return None
+        return (state.server_now - worker.last_heartbeat).total_seconds()
+
+    def _late(self, worker: Worker, state: SourceState) -> bool:
+        age = self._age(worker, state)
+        return age is not None and age > self.heartbeat_stale_s
+
+    def show_data(self, state: SourceState, snapshot: Snapshot) -> None:
+        rows = {}
+        for worker in sorted(state.data, key=lambda w: w.id):
+            late = self._late(worker, state)
+            rows[worker.id] = (
+                cell(worker.id),
+                cell(worker.state, STATE_STYLES.get(worker.state, "")),
+                cell(duration(self._age(worker, state)), "bold red" if late else ""),
+                cell(worker.current_job or "-"),
+                cell("?" if worker.leases_held is None else worker.leases_held),
+            )
+        sync_rows(self.query_one(DataTable), COLUMNS, rows)
