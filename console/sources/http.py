@@ -7,6 +7,7 @@ Errors become `SourceError` with a reason an operator can act on ("connection re
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 import httpx
@@ -18,14 +19,30 @@ class SourceError(Exception):
     """A fetch or parse failure, phrased for the stale marker on a panel."""
 
 
+def _os_errors(exc: BaseException) -> list[OSError]:
+    """The OSErrors underneath httpx's wrapping ("All connection attempts failed")."""
+    found: list[OSError] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError):
+            found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
 def _reason(exc: httpx.HTTPError, timeout_s: float) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out after {timeout_s:g}s"
     if isinstance(exc, httpx.ConnectError):
-        text = str(exc).lower()
-        if "refused" in text:
+        causes = _os_errors(exc)
+        if any(isinstance(c, ConnectionRefusedError) for c in causes):
             return "connection refused"
-        return "cannot connect: " + (str(exc) or type(exc).__name__)
+        if any(isinstance(c, socket.gaierror) for c in causes):
+            return "cannot resolve host"
+        described = [c.strerror for c in causes if c.strerror]
+        return "cannot connect: " + (described[0].lower() if described else str(exc) or type(exc).__name__)
     if isinstance(exc, httpx.RemoteProtocolError):
         return "connection dropped: " + (str(exc) or "server closed the connection")
     if isinstance(exc, httpx.ReadError):

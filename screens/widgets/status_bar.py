@@ -25,7 +25,7 @@ class StatusBar(Static):
             stale = [s for s in snapshot.sources.values() if s.stale]
             if stale:
                 reasons = sorted({s.error for s in stale})
-                names = ", ".join(s.name for s in stale)
+                names = "all sources" if len(stale) == len(snapshot.sources) else ", ".join(s.name for s in stale)
                 text.append(f"  STALE {names}", style="bold red")
                 text.append(f" {duration(age)}" if age is not None else "", style="bold red")
                 text.append(": " + plain(reasons[0], 60) if len(reasons) == 1 else "", style="red")

@@ -1,0 +1,109 @@
+"""Run the console as a whole process under a real pseudo-terminal and watch what it draws.
+
+The bytes the console writes are fed to a terminal emulator (pyte), so a benchmark can
+ask "what does the operator see now?" and count what an SSH link would carry.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyte
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class ConsoleProcess:
+    args: list[str]
+    width: int = 80
+    height: int = 24
+    proc: subprocess.Popen | None = None
+    master: int = -1
+    bytes_written: int = 0
+    started_at: float = 0.0
+    screen: pyte.Screen = field(init=False)
+    stream: pyte.ByteStream = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.screen = pyte.Screen(self.width, self.height)
+        self.stream = pyte.ByteStream(self.screen)
+
+    def start(self) -> ConsoleProcess:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", self.height, self.width, 0, 0))
+        env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
+        self.started_at = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "console.cli", *self.args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.master = master
+        return self
+
+    def pump(self, seconds: float) -> None:
+        """Read what the console writes for `seconds`, feeding the emulator."""
+        deadline = time.perf_counter() + seconds
+        while (left := deadline - time.perf_counter()) > 0:
+            ready, _, _ = select.select([self.master], [], [], min(left, 0.05))
+            if ready:
+                try:
+                    chunk = os.read(self.master, 65536)
+                except OSError:
+                    return
+                self.bytes_written += len(chunk)
+                self.stream.feed(chunk)
+
+    def wait_until(self, predicate, timeout: float) -> float | None:
+        """Seconds since launch when `predicate(screen_text)` first held, or None."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            self.pump(0.01)
+            if predicate(self.text()):
+                return time.perf_counter() - self.started_at
+        return None
+
+    def text(self) -> str:
+        return "\n".join(self.screen.display)
+
+    def send(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.master >= 0:
+            os.close(self.master)
+            self.master = -1

@@ -1,0 +1,277 @@
+"""The demo backend's HTTP API on loopback: the runtime's read endpoints plus /sim controls.
+
+Routes are a table of (method, pattern) → handler, so the mutation endpoints of later
+work (replay, drain, pause, limits, fault injection) slot in beside the reads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from console.demo.metrics_text import exposition
+from console.demo.sim import Simulation
+
+JOB_STATES = ("queued", "running", "retrying", "succeeded", "dead_lettered")
+MAX_BODY = 64 * 1024
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+Reply = tuple[int, Any]  # (status, JSON body) or (status, str body for text)
+Handler = Callable[["Request"], Reply]
+
+
+class Request:
+    def __init__(self, sim: Simulation, match: re.Match[str], query: dict[str, list[str]], body: bytes):
+        self.sim = sim
+        self.match = match
+        self.query = query
+        self.body = body
+
+    def int_param(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.query.get(name, [str(default)])[-1]
+        try:
+            value = int(raw)
+        except ValueError:
+            raise HttpError(400, f"{name} must be an integer, got {raw!r}") from None
+        if not low <= value <= high:
+            raise HttpError(400, f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    def json(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.body or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise HttpError(400, f"body is not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise HttpError(400, "body must be a JSON object")
+        return data
+
+
+# -- handlers (called with the simulation's lock held and its clock caught up) -----------
+
+
+def healthz(req: Request) -> Reply:
+    return 200, req.sim.health()
+
+
+def metrics(req: Request) -> Reply:
+    return 200, exposition(req.sim)
+
+
+def list_jobs(req: Request) -> Reply:
+    limit = req.int_param("limit", 20, 1, 500)
+    state = req.query.get("state", [None])[-1] or None
+    if state is not None and state not in JOB_STATES:
+        raise HttpError(400, f"state must be one of {', '.join(JOB_STATES)}, got {state!r}")
+    jobs = req.sim.jobs(state)
+    return 200, {"now": req.sim.now, "total": len(jobs), "jobs": [req.sim.job_view(j) for j in jobs[:limit]]}
+
+
+def get_job(req: Request) -> Reply:
+    job = req.sim.find_job(req.match["job_id"])
+    if job is None:
+        raise HttpError(404, f"no job {req.match['job_id']!r}")
+    return 200, {"now": req.sim.now, "job": req.sim.job_view(job, detail=True)}
+
+
+def list_workers(req: Request) -> Reply:
+    return 200, {"now": req.sim.now, "workers": [req.sim.worker_view(w) for w in req.sim.workers]}
+
+
+def list_leases(req: Request) -> Reply:
+    return 200, {"now": req.sim.now, "leases": [req.sim.lease_view(lease) for lease in req.sim.leases.values()]}
+
+
+def list_dead_letters(req: Request) -> Reply:
+    limit = req.int_param("limit", 50, 1, 500)
+    offset = req.int_param("offset", 0, 0, 10**9)
+    queue = req.sim.dead_letters
+    return 200, {
+        "now": req.sim.now,
+        "total": len(queue),
+        "offset": offset,
+        "limit": limit,
+        "error_classes": queue.error_classes(),
+        "items": queue.page(offset, limit),
+    }
+
+
+def audit_logs(req: Request) -> Reply:
+    limit = req.int_param("limit", 20, 1, 1000)
+    newest = list(req.sim.audit)[::-1][:limit]
+    return 200, {"now": req.sim.now, "logs": newest}
+
+
+def set_scenario(req: Request) -> Reply:
+    name = req.json().get("scenario")
+    try:
+        req.sim.set_scenario(str(name))
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from None
+    return 200, {"scenario": req.sim.scenario.name}
+
+
+def advance(req: Request) -> Reply:
+    seconds = req.json().get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise HttpError(400, "seconds must be a number")
+    try:
+        req.sim.advance(float(seconds))
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from None
+    return 200, {"now": req.sim.now, "sim_time_s": req.sim.t}
+
+
+def sim_state(req: Request) -> Reply:
+    sim = req.sim
+    return 200, {"scenario": sim.scenario.name, "speed": sim.speed, "seed": sim.seed, "sim_time_s": sim.t, "now": sim.now}
+
+
+ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
+    ("GET", re.compile(r"/healthz"), healthz),
+    ("GET", re.compile(r"/metrics"), metrics),
+    ("GET", re.compile(r"/v1/jobs"), list_jobs),
+    ("GET", re.compile(r"/v1/jobs/(?P<job_id>[^/]+)"), get_job),
+    ("GET", re.compile(r"/v1/workers"), list_workers),
+    ("GET", re.compile(r"/v1/leases"), list_leases),
+    ("GET", re.compile(r"/v1/dlq"), list_dead_letters),
+    ("GET", re.compile(r"/v1/audit/logs"), audit_logs),
+    ("POST", re.compile(r"/sim/scenario"), set_scenario),
+    ("POST", re.compile(r"/sim/advance"), advance),
+    ("GET", re.compile(r"/sim/state"), sim_state),
+]
+
+
+def route(method: str, path: str) -> tuple[Handler, re.Match[str]]:
+    allowed = False
+    for route_method, pattern, handler in ROUTES:
+        match = pattern.fullmatch(path)
+        if match:
+            if route_method == method:
+                return handler, match
+            allowed = True
+    if allowed:
+        raise HttpError(405, f"{method} is not allowed on {path}")
+    raise HttpError(404, f"no such endpoint: {path}")
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _DemoHTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # quiet: the console may be drawing on this terminal
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        self._handle("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._handle("POST")
+
+    def _handle(self, method: str) -> None:
+        url = urlsplit(self.path)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                raise HttpError(413, "request body too large")
+            body = self.rfile.read(length) if length else b""
+            handler, match = route(method, url.path)
+            sim = self.server.sim
+            with sim.lock:
+                sim.sync()
+                status, payload = handler(Request(sim, match, parse_qs(url.query), body))
+        except HttpError as exc:
+            status, payload = exc.status, {"error": str(exc)}
+        except Exception as exc:  # report, keep serving
+            status, payload = 500, {"error": f"{type(exc).__name__}: {exc}"}
+        self._send(status, payload)
+
+    def _send(self, status: int, payload: Any) -> None:
+        if isinstance(payload, str):
+            data, kind = payload.encode(), "text/plain; version=0.0.4; charset=utf-8"
+        else:
+            data, kind = json.dumps(payload).encode(), "application/json"
+        self.send_response(status, HTTPStatus(status).phrase)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _DemoHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], sim: Simulation):
+        self.sim = sim
+        self.connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _RequestHandler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, address = super().get_request()
+        with self._connections_lock:
+            self.connections.add(conn)
+        return conn, address
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """A stopped backend must look dead on kept-alive connections too."""
+        with self._connections_lock:
+            for conn in self.connections:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class DemoServer:
+    """The simulation behind a real HTTP server; `start()` serves on a daemon thread."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8080, **sim_options: Any):
+        self.sim = Simulation(**sim_options)
+        self._httpd = _DemoHTTPServer((host, port), self.sim)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> DemoServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="demo-backend", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        try:
+            self._httpd.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._httpd.server_close()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+        self._httpd.drop_connections()
