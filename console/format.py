@@ -11,18 +11,18 @@ SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
 
 def duration(seconds: float | None) -> str:
-    """12s, 4m, 2h05m, 3d: compact and monotonic; "?" when unknown."""
+    """64s, 12m, 5h, 3d: at most four characters, for narrow columns; "?" when unknown."""
     if seconds is None or math.isnan(seconds):
         return "?"
     sign = "-" if seconds < 0 else ""
-    s = abs(seconds)
-    if s < 60:
-        return f"{sign}{int(s)}s"
-    if s < 3600:
-        return f"{sign}{int(s // 60)}m{int(s % 60):02d}s" if s < 600 else f"{sign}{int(s // 60)}m"
-    if s < 86400:
-        return f"{sign}{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
-    return f"{sign}{int(s // 86400)}d"
+    s = int(abs(seconds))
+    if s < 100:
+        return f"{sign}{s}s"
+    if s < 100 * 60:
+        return f"{sign}{s // 60}m"
+    if s < 48 * 3600:
+        return f"{sign}{s // 3600}h"
+    return f"{sign}{s // 86400}d"
 
 
 def number(value: float | None) -> str:

@@ -23,7 +23,8 @@ def backend_metric(server, name: str) -> float:
 
 
 def tile_text(app, name: str) -> str:
-    return str(app.dashboard.query_one(f"#tile-{name}", SignalTile).content)
+    """The tile's value line (the line under its title)."""
+    return str(app.dashboard.query_one(f"#tile-{name}", SignalTile).content).split("\n")[1]
 
 
 def has_data(app) -> bool:
@@ -61,6 +62,7 @@ async def test_dashboard_shows_the_backends_numbers(demo_server):
 async def test_counter_signal_shows_a_rate_not_the_raw_total(demo_server):
     server = demo_server
     server.sim.set_scenario("backpressure")
+    server.sim.advance(120)
     app = OpsConsoleApp(config_for(server.url))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: has_data(app), what="first data")

@@ -101,7 +101,9 @@ def test_growth_over_window():
 
 
 def test_formatting():
-    assert [duration(s) for s in (0, 59.9, 61, 605, 3700, 90000, -12)] == ["0s", "59s", "1m01s", "10m", "1h01m", "1d", "-12s"]
+    assert [duration(s) for s in (0, 59.9, 99, 100, 605, 5999, 6000, 90000, 200000, -12)] == [
+        "0s", "59s", "99s", "1m", "10m", "99m", "1h", "25h", "2d", "-12s"
+    ]
     assert duration(None) == "?"
     assert [number(v) for v in (None, 0, 7, 0.4234, 12.34, 1234, 250_000, 3_400_000)] == [
         "—", "0", "7", "0.42", "12.3", "1,234", "250k", "3.4M"

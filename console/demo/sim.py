@@ -221,14 +221,17 @@ class Simulation:
             return
         if not self.scenario.claiming:
             return  # workers poll and get noop: the backlog grows
-        idle = [w for w in self.workers if w.state == "idle"]
+        # A stalled worker still takes one job before it hangs: that is how leases go stale.
+        idle = [w for w in self.workers if w.job is None and w.state in ("idle", "stalled")]
         if not idle:
-            self.counters[("backpressure", "worker_limit")] += 1
+            if now.is_integer():  # workers re-poll once a second when they are all busy
+                self.counters[("backpressure", "worker_limit")] += 1
             return
         running_noisy = sum(1 for w in self.workers if w.job is not None and w.job.tenant == NOISY_TENANT)
         deferred: list[SimJob] = []
         for worker in idle:
             job = None
+            refused = False
             while self.queue:
                 candidate = self.queue.popleft()
                 if (
@@ -236,11 +239,13 @@ class Simulation:
                     and candidate.tenant == NOISY_TENANT
                     and running_noisy >= NOISY_TENANT_LIMIT
                 ):
-                    self.counters[("backpressure", "tenant_limit")] += 1
+                    refused = True
                     deferred.append(candidate)
                     continue
                 job = candidate
                 break
+            if refused:  # one refused poll, however many of the tenant's jobs it skipped
+                self.counters[("backpressure", "tenant_limit")] += 1
             if job is None:
                 break
             # Another worker raced for the same job: the claim loses, the job stays queued.
@@ -259,7 +264,9 @@ class Simulation:
         job.state, job.worker, job.updated = "running", worker.id, now
         job.attempts += 1
         job.log(now, "claimed", f"{worker.id} attempt {job.attempts}")
-        worker.state, worker.job = "busy", job
+        worker.job = job
+        if worker.state == "idle":
+            worker.state = "busy"
         worker.stage_done_at = now + self._stage_time(job.stage)
         lease = SimLease(f"lease-{self._next_lease:07d}", job, worker, now, now + self.lease_ttl_s)
         self._next_lease += 1

@@ -12,10 +12,9 @@ from console.models import DeadLetterSummary, Snapshot, SourceState
 from console.poller import DEAD_LETTERS
 from console.text import plain
 from screens.widgets.source_panel import SourcePanel
-from screens.widgets.tables import cell, sync_rows
+from screens.widgets.tables import cell, make_table, sync_rows
 
-COLUMNS = ("age", "error_class", "job", "message")
-HEADINGS = ("Age", "Error class", "Job", "Message")
+COLUMNS = [("age", "Age"), ("error_class", "Error class"), ("job", "Job"), ("message", "Message")]
 TOP_CLASSES = 5
 
 
@@ -26,10 +25,7 @@ class DeadLetterPanel(SourcePanel):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Static(id="dead-letter-summary")
-            table = DataTable(cursor_type="row")
-            for key, heading in zip(COLUMNS, HEADINGS):
-                table.add_column(heading, key=key)
-            yield table
+            yield make_table(COLUMNS)
 
     def title_for(self, state: SourceState) -> str:
         if state.data is None:
@@ -49,7 +45,7 @@ class DeadLetterPanel(SourcePanel):
                 cell(letter.job),
                 cell(letter.message, limit=300),
             )
-        sync_rows(self.query_one(DataTable), COLUMNS, rows)
+        sync_rows(self.query_one(DataTable), rows)
 
     def _summary(self, summary: DeadLetterSummary, snapshot: Snapshot) -> Text:
         text = Text()

@@ -9,10 +9,9 @@ from console.format import duration
 from console.models import Lease, Snapshot, SourceState
 from console.poller import LEASES
 from screens.widgets.source_panel import SourcePanel
-from screens.widgets.tables import cell, sync_rows
+from screens.widgets.tables import cell, make_table, sync_rows
 
-COLUMNS = ("job", "worker", "acquired", "expires", "flag")
-HEADINGS = ("Job", "Worker", "Held", "Expires", "")
+COLUMNS = [("job", "Job"), ("worker", "Worker"), ("age", "Age"), ("expires", "Expires")]
 
 
 class LeasesPanel(SourcePanel):
@@ -20,10 +19,7 @@ class LeasesPanel(SourcePanel):
     TITLE = "Leases"
 
     def compose(self) -> ComposeResult:
-        table = DataTable(cursor_type="row")
-        for key, heading in zip(COLUMNS, HEADINGS):
-            table.add_column(heading, key=key)
-        yield table
+        yield make_table(COLUMNS)
 
     def title_for(self, state: SourceState) -> str:
         if state.data is None or state.server_now is None:
@@ -47,7 +43,9 @@ class LeasesPanel(SourcePanel):
                 cell(lease.job),
                 cell(lease.worker),
                 cell(duration(held)),
-                cell(duration(lease.expires_in(now)) if now else "?", "bold red" if stale else ""),
-                cell("STALE" if stale else "", "bold white on red" if stale else ""),
+                cell(
+                    f"{duration(lease.expires_in(now))} STALE" if stale else duration(lease.expires_in(now) if now else None),
+                    "bold red" if stale else "",
+                ),
             )
-        sync_rows(self.query_one(DataTable), COLUMNS, rows)
+        sync_rows(self.query_one(DataTable), rows)

@@ -17,9 +17,11 @@ class SignalTile(Static):
         for level in Level:
             self.set_class(level is reading.level, f"-{level.value}")
         self.set_class(bool(stale_marker), "-stale")
-        self.border_title = Text(plain(reading.title))
-        self.border_subtitle = Text("stale") if stale_marker else None
         text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(plain(reading.title), style="bold")
+        if stale_marker:
+            text.append(" stale", style="bold red")
+        text.append("\n")
         if reading.value is None:
             text.append(reading.note or "no data", style="dim italic")
         else:
@@ -30,4 +32,4 @@ class SignalTile(Static):
                 text.append(" " + reading.level.value.upper(), style=LEVEL_STYLES[reading.level])
         width = max(1, self.content_size.width or 12)
         text.append("\n" + sparkline(reading.history, width), style=LEVEL_STYLES[reading.level])
-        self.update(text)
+        self.update(text, layout=False)

@@ -16,7 +16,17 @@ from console.text import plain
 
 
 def cell(value: object, style: str = "", limit: int | None = 200) -> Text:
-    return Text(plain(value, limit), style=style, no_wrap=True, overflow="ellipsis", end="")
+    # One leading space instead of DataTable's two-sided padding: columns sit one space
+    # apart, as in `ps`, so five columns fit in half of an 80-column terminal.
+    return Text(" " + plain(value, limit), style=style, no_wrap=True, overflow="ellipsis", end="")
+
+
+def make_table(columns: Sequence[tuple[str, str]]) -> DataTable:
+    """A row-cursor table with (key, heading) columns, spaced like `ps`."""
+    table = DataTable(cursor_type="row", cell_padding=0)
+    for key, heading in columns:
+        table.add_column(Text(" " + heading, style="bold"), key=key)
+    return table
 
 
 def _same(before: object, after: Text) -> bool:
@@ -24,8 +34,9 @@ def _same(before: object, after: Text) -> bool:
     return isinstance(before, Text) and (before.plain, str(before.style)) == (after.plain, str(after.style))
 
 
-def sync_rows(table: DataTable, columns: Sequence[str], rows: Mapping[str, Sequence[Text]]) -> None:
+def sync_rows(table: DataTable, rows: Mapping[str, Sequence[Text]]) -> None:
     """Make `table` show `rows` (key → cells, in order), touching only what changed."""
+    columns = list(table.columns)
     order = list(rows)
     existing = [str(key.value) for key in table.rows]
     if existing != order[: len(existing)] or len(existing) > len(order):

@@ -9,10 +9,9 @@ from console.format import duration
 from console.models import Snapshot, SourceState, Worker
 from console.poller import WORKERS
 from screens.widgets.source_panel import SourcePanel
-from screens.widgets.tables import cell, sync_rows
+from screens.widgets.tables import cell, make_table, sync_rows
 
-COLUMNS = ("worker", "state", "heartbeat", "job", "leases")
-HEADINGS = ("Worker", "State", "Beat", "Job", "Lse")
+COLUMNS = [("worker", "Worker"), ("state", "State"), ("heartbeat", "Beat"), ("job", "Job"), ("leases", "Held")]
 STATE_STYLES = {"busy": "green", "idle": "", "stalled": "bold red", "dead": "bold red", "draining": "yellow"}
 
 
@@ -25,10 +24,7 @@ class WorkersPanel(SourcePanel):
         self.heartbeat_stale_s = heartbeat_stale_s
 
     def compose(self) -> ComposeResult:
-        table = DataTable(cursor_type="row", zebra_stripes=False)
-        for key, heading in zip(COLUMNS, HEADINGS):
-            table.add_column(heading, key=key)
-        yield table
+        yield make_table(COLUMNS)
 
     def title_for(self, state: SourceState) -> str:
         if state.data is None:
@@ -58,4 +54,4 @@ class WorkersPanel(SourcePanel):
                 cell(worker.current_job or "-"),
                 cell("?" if worker.leases_held is None else worker.leases_held),
             )
-        sync_rows(self.query_one(DataTable), COLUMNS, rows)
+        sync_rows(self.query_one(DataTable), rows)
