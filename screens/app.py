@@ -94,12 +94,12 @@ class OpsConsoleApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        rows = []
-        for binding in self.screen.active_bindings.values():
-            b = binding.binding
-            if b.system:
-                continue
-            rows.append((self.get_key_display(b), b.description, b.tooltip))
+        # Our own bindings all carry an id (it is what the config's [keys] remaps).
+        rows = [
+            (self.get_key_display(active.binding), active.binding.description, active.binding.tooltip)
+            for active in self.screen.active_bindings.values()
+            if active.binding.id and isinstance(active.node, (App, Screen))
+        ]
         self.push_screen(HelpScreen(rows))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -10,12 +10,14 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+KeyRow = tuple[str, str, str]  # key, description, tooltip
+
 PANELS = (
     ("Header", "environment, age of the oldest data on screen, refresh interval; STALE names failing sources"),
     ("Tiles", "one signal each: value, unit, colour from its warn/crit thresholds, sparkline of values seen"),
     ("Health", "what the backend's health endpoint answers, check by check"),
-    ("Workers", "state, age of last heartbeat (red when late), current job, leases held"),
-    ("Leases", "job, worker, how long held, time to expiry; STALE = expired but still held"),
+    ("Workers", "state, Beat = age of the last heartbeat (red when late), current job, Held = leases held"),
+    ("Leases", "job, worker, Age = how long held, time to expiry; STALE = expired but still held"),
     ("Dead letters", "total, growth over the last 5 minutes, top error classes, newest entries"),
     ("Stale", "a dashed red border: the source failed; last good data stays, with its age and the reason"),
 )
@@ -33,16 +35,20 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, bindings: list[tuple[str, str, str]]):
+    def __init__(self, console_keys: list[KeyRow]):
         super().__init__()
-        self.key_rows = bindings
+        self.console_keys = console_keys
 
     def compose(self) -> ComposeResult:
         keys = Table.grid(padding=(0, 2))
         keys.add_column(style="bold cyan", no_wrap=True)
         keys.add_column()
-        for key, description, tooltip in self.key_rows:
+        for key, description, tooltip in self.console_keys:
             keys.add_row(Text(key), Text(f"{description}: {tooltip}" if tooltip else description))
+        keys.add_row(Text("tab"), Text("move between the workers, leases and dead-letter tables"))
+        keys.add_row(Text("↑ ↓ pgup pgdn"), Text("move the cursor in the focused table"))
+        keys.add_row(Text("ctrl+p"), Text("command palette: every command, searchable"))
+        keys.add_row(Text("ctrl+q"), Text("quit from anywhere"))
         panels = Table.grid(padding=(0, 2))
         panels.add_column(style="bold", no_wrap=True)
         panels.add_column()
@@ -53,4 +59,4 @@ class HelpScreen(ModalScreen[None]):
             yield Static(keys)
             yield Static(Text("\nPanels", style="bold underline"))
             yield Static(panels)
-            yield Static(Text("\nEsc closes. Ctrl+P opens the command palette.", style="dim"))
+            yield Static(Text("\nEsc closes this screen.", style="dim"))

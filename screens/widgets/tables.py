@@ -21,9 +21,25 @@ def cell(value: object, style: str = "", limit: int | None = 200) -> Text:
     return Text(" " + plain(value, limit), style=style, no_wrap=True, overflow="ellipsis", end="")
 
 
+class LiveTable(DataTable):
+    """A DataTable whose rows never stay drawn at an old column width.
+
+    Textual caches a rendered cell without its width. When a render lands between
+    `add_row` and the idle-time width update, the wider column is drawn with stale,
+    truncated cells; dropping the caches when a width changed avoids that.
+    """
+
+    def _update_dimensions(self, new_rows) -> None:  # type: ignore[no-untyped-def]
+        before = [column.get_render_width(self) for column in self.columns.values()]
+        super()._update_dimensions(new_rows)
+        if before != [column.get_render_width(self) for column in self.columns.values()]:
+            self._clear_caches()
+            self.refresh()
+
+
 def make_table(columns: Sequence[tuple[str, str]]) -> DataTable:
     """A row-cursor table with (key, heading) columns, spaced like `ps`."""
-    table = DataTable(cursor_type="row", cell_padding=0)
+    table = LiveTable(cursor_type="row", cell_padding=0)
     for key, heading in columns:
         table.add_column(Text(" " + heading, style="bold"), key=key)
     return table

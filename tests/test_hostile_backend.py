@@ -1,0 +1,95 @@
+"""Text from a backend is shown literally: no escape sequence reaches the terminal, no markup
+is interpreted. The backend here is a real HTTP server on loopback serving hostile data."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from screens.app import OpsConsoleApp
+from tests.conftest import config_for, screen_text, wait_for
+
+NOW = "2026-11-23T03:00:00Z"
+ESCAPES = "\x1b[2J\x1b]52;c;cm0gLXJmIC8=\x07\x1b]8;;http://evil.example/\x1b\\"
+BODIES = {
+    "/healthz": {"status": "ok", "now": NOW, "checks": {"db[/]": "[blink]ok[/blink]"}},
+    "/v1/workers": {
+        "now": NOW,
+        "workers": [
+            {"id": "[bold red]w-1[/]", "state": "busy" + ESCAPES, "last_heartbeat_at": NOW, "current_job_id": "job\u202e1", "leases_held": 1}
+        ],
+    },
+    "/v1/leases": {"now": NOW, "leases": []},
+    "/v1/dlq": {
+        "now": NOW,
+        "total": 1,
+        "error_classes": {"[link=http://x]Evil[/link]": 1},
+        "items": [
+            {
+                "id": "dlq-1",
+                "job_id": "job-1",
+                "error_class": "[link=http://x]Evil[/link]",
+                "message": "boom " + ESCAPES + " [reverse]markup[/reverse]",
+                "attempts": 3,
+                "first_failed_at": NOW,
+                "last_failed_at": NOW,
+            }
+        ],
+    },
+}
+METRICS = "# TYPE oris_runtime_queue_depth gauge\noris_runtime_queue_depth 3\n"
+
+
+class HostileHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        path = self.path.split("?")[0]
+        if path == "/metrics":
+            body, kind = METRICS.encode(), "text/plain"
+        else:
+            body, kind = json.dumps(BODIES.get(path, {})).encode(), "application/json"
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def hostile_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HostileHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+async def test_hostile_text_is_shown_literally(hostile_server):
+    app = OpsConsoleApp(config_for(hostile_server))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: app.dashboard.snapshot is not None and app.dashboard.query_one("#dead-letters DataTable").row_count,
+            what="dead letters on screen",
+        )
+        text = screen_text(app)
+        for control in ("\x1b", "\x07", "\u202e"):
+            assert control not in text
+        # Markup is text, not styling: the brackets are on screen.
+        assert "[bold red]w-1[/]" in text
+        assert "[link=http://x]Evil[/link]" in text
+        assert "[blink]ok[/blink]" in text
+        # Escape sequences are made visible.
+        assert "busy␛[2J␛]52;c;" in text
+        worker_row = app.dashboard.query_one("#workers DataTable").get_row("[bold red]w-1[/]")
+        assert worker_row[3].plain == " job<U+202E>1"
+        await pilot.press("tab", "tab", "tab")
+        message_cell = app.dashboard.query_one("#dead-letters DataTable").get_row("dlq-1")[3]
+        assert message_cell.plain.startswith(" boom ␛[2J␛]52;c;cm0gLXJmIC8=␇")
+        assert "[reverse]markup[/reverse]" in message_cell.plain
