@@ -84,7 +84,10 @@ class Poller:
         if name == METRICS:
             self._update_signals(data, now)
         elif name == DEAD_LETTERS:
-            self._dead_letter_totals.append((now, float(data.total)))
+            # Growth is measured on the backend's clock when it tells us one: "+40 in 5m"
+            # must mean the backend's five minutes, whatever our polling jitter.
+            at = server_now.timestamp() if server_now is not None else now
+            self._dead_letter_totals.append((at, float(data.total)))
 
     def _update_signals(self, samples: Samples, now: float) -> None:
         for signal in self.config.signals:
@@ -127,7 +130,8 @@ class Poller:
     async def poll(self) -> Snapshot:
         await asyncio.gather(*(self._run(name) for name in self._fetchers))
         now = self._clock()
-        change = growth(self._dead_letter_totals, now, DEAD_LETTER_GROWTH_WINDOW_S)
+        latest = self._dead_letter_totals[-1][0] if self._dead_letter_totals else now
+        change = growth(self._dead_letter_totals, latest, DEAD_LETTER_GROWTH_WINDOW_S)
         return Snapshot(
             taken_at=now,
             environment=self.config.environment,

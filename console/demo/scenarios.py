@@ -50,8 +50,12 @@ BASELINE_FAILURES = {
     "export": (0.004, ((STORAGE_WRITE, 1.0),)),
 }
 
+# Healthy keeps the retried background failures but no terminal ones: with ~35 jobs a
+# minute, a single dead letter is a 3% terminal error rate, past the dashboard's warn line.
+HEALTHY_FAILURES = {stage: spec for stage, spec in BASELINE_FAILURES.items() if stage != "ingest"}
+
 SCENARIO_LIST = (
-    Scenario("healthy", failures=BASELINE_FAILURES),
+    Scenario("healthy", failures=HEALTHY_FAILURES),
     Scenario("backlog", failures=BASELINE_FAILURES, claiming=False, health={"queue": "backlog", "workers": "not claiming"}),
     Scenario(
         "provider-outage",

@@ -5,12 +5,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from console.format import duration, number
 from console.models import DeadLetterSummary, Snapshot, SourceState
 from console.poller import DEAD_LETTERS
 from console.text import plain
+from screens.widgets.quiet_static import QuietStatic
 from screens.widgets.source_panel import SourcePanel
 from screens.widgets.tables import cell, make_table, sync_rows
 
@@ -24,7 +25,7 @@ class DeadLetterPanel(SourcePanel):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Static(id="dead-letter-summary")
+            yield QuietStatic(id="dead-letter-summary")
             yield make_table(COLUMNS)
 
     def title_for(self, state: SourceState) -> str:
@@ -34,7 +35,7 @@ class DeadLetterPanel(SourcePanel):
 
     def show_data(self, state: SourceState, snapshot: Snapshot) -> None:
         summary: DeadLetterSummary = state.data
-        self.query_one("#dead-letter-summary", Static).update(self._summary(summary, snapshot))
+        self.query_one("#dead-letter-summary", QuietStatic).show_text(self._summary(summary, snapshot))
         now = state.server_now
         rows = {}
         for letter in summary.newest:
@@ -63,6 +64,6 @@ class DeadLetterPanel(SourcePanel):
         width = max((len(f"{n:,}") for _, n in summary.error_classes[:TOP_CLASSES]), default=1)
         for name, count in summary.error_classes[:TOP_CLASSES]:
             text.append(f"{count:>{width},} ", style="bold")
-            text.append(plain(name, 40) + "\n")
+            text.append(plain(name, 60) + "\n")
         text.rstrip()
         return text

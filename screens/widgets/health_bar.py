@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from console.format import staleness
 from console.models import Health, Snapshot
 from console.poller import HEALTH
 from console.text import plain
+from screens.widgets.quiet_static import QuietStatic
 
 GOOD = {"ok", "healthy", "pass", "up"}
 
 
-class HealthBar(Static):
+class HealthBar(QuietStatic):
     def show(self, snapshot: Snapshot) -> None:
         state = snapshot.source(HEALTH)
         marker = staleness(state, snapshot.taken_at)
@@ -22,7 +22,7 @@ class HealthBar(Static):
         health: Health | None = state.data
         if health is None:
             text.append(marker or "waiting", style="bold red" if marker else "dim")
-            self.update(text)
+            self.show_text(text)
             return
         verdict_style = "bold green" if health.ok else "bold white on red"
         text.append(f" {plain(health.status, 20)} ", style=verdict_style)
@@ -33,4 +33,4 @@ class HealthBar(Static):
             good = value.lower() in GOOD
             text.append("  " + plain(name, 20) + " ")
             text.append(plain(value, 20), style="green" if good else "bold red")
-        self.update(text)
+        self.show_text(text)

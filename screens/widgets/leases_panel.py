@@ -30,10 +30,11 @@ class LeasesPanel(SourcePanel):
     def show_data(self, state: SourceState, snapshot: Snapshot) -> None:
         now = state.server_now
         leases: tuple[Lease, ...] = state.data
-        # Stale leases first: they are what the operator is looking for.
+        # Stale leases first (what the operator is looking for), then oldest first: an
+        # order that renewals do not shuffle, so the table only changes when leases do.
         ordered = sorted(
             leases,
-            key=lambda lease: (lease.expires_in(now) if now else 0) or 0,
+            key=lambda lease: (not (now and lease.is_stale(now)), lease.acquired_at or now or 0, lease.id),
         )
         rows = {}
         for lease in ordered:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from console.format import number, sparkline
 from console.models import Level, SignalReading
 from console.text import plain
+from screens.widgets.quiet_static import QuietStatic
 
 LEVEL_STYLES = {Level.OK: "bold green", Level.WARN: "bold yellow", Level.CRIT: "bold red", Level.NODATA: "dim"}
 
 
-class SignalTile(Static):
+class SignalTile(QuietStatic):
     def show(self, reading: SignalReading, stale_marker: str) -> None:
         for level in Level:
             self.set_class(level is reading.level, f"-{level.value}")
@@ -32,4 +32,4 @@ class SignalTile(Static):
                 text.append(" " + reading.level.value.upper(), style=LEVEL_STYLES[reading.level])
         width = max(1, self.content_size.width or 12)
         text.append("\n" + sparkline(reading.history, width), style=LEVEL_STYLES[reading.level])
-        self.update(text, layout=False)
+        self.show_text(text)

@@ -6,14 +6,14 @@ The environment is always visible: "am I on prod?" must never need a second look
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from console.format import duration
 from console.models import Snapshot
 from console.text import plain
+from screens.widgets.quiet_static import QuietStatic
 
 
-class StatusBar(Static):
+class StatusBar(QuietStatic):
     def show(self, snapshot: Snapshot | None, environment: str, refresh_s: float, now: float) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" opsconsole ", style="bold")
@@ -32,4 +32,4 @@ class StatusBar(Static):
             else:
                 text.append(f"  data {duration(age)} old", style="green")
         text.append(f"  every {refresh_s:g}s", style="dim")
-        self.update(text)
+        self.show_text(text)

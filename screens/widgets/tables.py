@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from console.text import plain
+from screens.widgets.quiet_static import text_key
 
 
 def cell(value: object, style: str = "", limit: int | None = 200) -> Text:
@@ -45,24 +46,24 @@ def make_table(columns: Sequence[tuple[str, str]]) -> DataTable:
     return table
 
 
-def _same(before: object, after: Text) -> bool:
-    # Text equality ignores the base style, and a colour change (stale lease) matters.
-    return isinstance(before, Text) and (before.plain, str(before.style)) == (after.plain, str(after.style))
-
-
 def sync_rows(table: DataTable, rows: Mapping[str, Sequence[Text]]) -> None:
-    """Make `table` show `rows` (key → cells, in order), touching only what changed."""
+    """Make `table` show `rows` (key → cells, in order), touching only what changed.
+
+    Rows that went away are removed and new rows appended; only when the order changed
+    otherwise is the table rebuilt, so a steady list costs no redraw at all.
+    """
     columns = list(table.columns)
-    order = list(rows)
+    for key in [key.value for key in table.rows if key.value not in rows]:
+        table.remove_row(key)
     existing = [str(key.value) for key in table.rows]
-    if existing != order[: len(existing)] or len(existing) > len(order):
-        # Rows were removed or reordered: rebuilding is simpler and still rare.
+    if existing != list(rows)[: len(existing)]:
         table.clear()
         existing = []
-    for key in order[: len(existing)]:
-        old = table.get_row(key)
-        for column, (before, after) in zip(columns, zip(old, rows[key])):
-            if not _same(before, after):
-                table.update_cell(key, column, after)
-    for key in order[len(existing) :]:
-        table.add_row(*rows[key], key=key)
+    kept = set(existing)
+    for key, cells in rows.items():
+        if key not in kept:
+            table.add_row(*cells, key=key)
+            continue
+        for column, before, after in zip(columns, table.get_row(key), cells):
+            if not isinstance(before, Text) or text_key(before) != text_key(after):
+                table.update_cell(key, column, after, update_width=True)

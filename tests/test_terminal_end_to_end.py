@@ -1,0 +1,43 @@
+"""`opsconsole --demo` as a whole process in a real 80x24 pseudo-terminal: what an operator
+sees on the screen, and that `q` leaves cleanly."""
+
+from __future__ import annotations
+
+import re
+
+from bench.terminal import ConsoleProcess
+
+
+def test_demo_shows_every_panel_with_data_and_quits_on_q():
+    console = ConsoleProcess(["--demo", "--seed", "5"]).start()
+    try:
+        shown = console.wait_until(
+            lambda text: re.search(r"Workers \d+", text) and re.search(r"Dead letters \d+", text) and "jobs" in text,
+            timeout=30,
+        )
+        assert shown is not None, console.text()
+        screen = console.text()
+        lines = screen.splitlines()
+        assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
+        assert lines[0].startswith(" opsconsole  demo ")
+        for label in ("Queue depth", "Terminal errors", "Lease conflicts", "Backpressure", "Recovery", "Health", "Leases"):
+            assert label in screen
+        assert re.search(r"w-01\s+(busy|idle)", screen)
+        console.send(b"q")
+        assert console.proc.wait(timeout=10) == 0
+    finally:
+        console.stop()
+
+
+def test_bad_config_in_a_terminal_prints_the_problem_not_a_traceback(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text('environment = "x"\n')
+    console = ConsoleProcess(["--config", str(config)]).start()
+    try:
+        console.proc.wait(timeout=20)
+        console.pump(0.2)
+        assert console.proc.returncode == 2
+        assert "api: required key is missing" in console.text()
+        assert "Traceback" not in console.text()
+    finally:
+        console.stop()
