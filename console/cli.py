@@ -59,9 +59,13 @@ def _check_config(path_arg: str | None) -> int:
 def _run_sim(args: argparse.Namespace) -> int:
     from console.demo.server import DemoServer
 
-    server = DemoServer(
-        host=args.host, port=args.port, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers
-    )
+    try:
+        server = DemoServer(
+            host=args.host, port=args.port, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers
+        )
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(f"demo backend on {server.url} (scenario {args.scenario}, speed {args.speed:g}, seed {args.seed}); Ctrl-C stops")
     server.serve_forever()
     return 0

@@ -33,3 +33,12 @@ def test_core_source_never_names_the_ui():
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if line.startswith(("import textual", "from textual", "import screens", "from screens")):
                 raise AssertionError(f"{path}:{number}: top-level UI import in the core: {line}")
+
+
+def test_import_linter_contract_holds():
+    # The same rule as above, checked statically over every import (pyproject.toml).
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports")], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 kept, 0 broken" in result.stdout

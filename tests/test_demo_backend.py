@@ -641,6 +641,38 @@ def test_wrong_method_is_405(frozen: Api, method: str, path: str) -> None:
     assert method in message and path in message
 
 
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes; a timeout means it kept the line open."""
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    ("length", "body", "status"),
+    [
+        (None, b'{"seconds": 1}' + b" " * (70 * 1024), 413),  # over the 64 KiB limit
+        ("abc", b'{"seconds": 1}', 400),
+        ("-1", b'{"seconds": 1}', 400),  # read(-1) would wait for the client to hang up
+    ],
+)
+def test_unreadable_body_is_refused_and_the_connection_closed(frozen: Api, length: str | None, body: bytes, status: int) -> None:
+    """The body is left unread, so the connection must close: otherwise the body's bytes
+    would be parsed as the next request. A bad length is the client's error, not a 500."""
+    state = frozen.get("/sim/state")
+    host, port = frozen.server.url.removeprefix("http://").split(":")
+    header = f"POST /sim/advance HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {length or len(body)}\r\n\r\n"
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(header.encode() + body + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        reply = read_until_closed(sock)
+    head, _, rest = reply.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()), reply[:200]
+    assert b"\r\nConnection: close" in head
+    assert "error" in json.loads(rest)  # one JSON answer and nothing after it
+    assert frozen.get("/sim/state") == state
+
+
 # -- shutdown --------------------------------------------------------------------------------
 
 

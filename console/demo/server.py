@@ -187,8 +187,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         url = urlsplit(self.path)
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
+            raw_length = self.headers.get("Content-Length") or "0"
+            length = int(raw_length) if raw_length.isascii() and raw_length.isdigit() else -1
+            if not 0 <= length <= MAX_BODY:
+                # The body stays unread, so it would be taken for the next request: close.
+                self.close_connection = True
+                if length < 0:
+                    raise HttpError(400, f"Content-Length must be a non-negative integer, got {raw_length!r}")
                 raise HttpError(413, "request body too large")
             body = self.rfile.read(length) if length else b""
             handler, match = route(method, url.path)
@@ -210,6 +215,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_response(status, HTTPStatus(status).phrase)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
 
