@@ -81,6 +81,16 @@ class ConsoleProcess:
                 return time.perf_counter() - self.started_at
         return None
 
+    def wait_exit(self, timeout: float) -> int | None:
+        """Exit code, reading the terminal meanwhile (a real terminal never stops reading,
+        and a console blocked on a full pty buffer would never exit)."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if self.proc.poll() is not None:
+                return self.proc.returncode
+            self.pump(0.05)
+        return self.proc.poll()
+
     def text(self) -> str:
         return "\n".join(self.screen.display)
 

@@ -634,11 +634,21 @@ def test_unknown_path_is_404(frozen: Api, path: str) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("POST", "/healthz"), ("POST", "/metrics"), ("POST", "/v1/jobs"), ("GET", "/sim/advance"), ("GET", "/sim/scenario")],
+    [
+        ("POST", "/healthz"),
+        ("POST", "/metrics"),
+        ("POST", "/v1/jobs"),
+        ("GET", "/sim/advance"),
+        ("GET", "/sim/scenario"),
+        ("PUT", "/v1/workers"),
+        ("DELETE", "/v1/dlq"),
+    ],
 )
-def test_wrong_method_is_405(frozen: Api, method: str, path: str) -> None:
-    message = frozen.error(method, path, 405, **({"json": {}} if method == "POST" else {}))
+def test_wrong_method_is_405_naming_the_allowed_ones(frozen: Api, method: str, path: str) -> None:
+    message = frozen.error(method, path, 405, **({"json": {}} if method in ("POST", "PUT") else {}))
     assert method in message and path in message
+    allowed = frozen.client.request(method, path).headers["allow"]
+    assert allowed == ("POST" if path.startswith("/sim/") and path != "/sim/state" else "GET")
 
 
 def read_until_closed(sock: socket.socket) -> bytes:

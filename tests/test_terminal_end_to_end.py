@@ -24,7 +24,7 @@ def test_demo_shows_every_panel_with_data_and_quits_on_q():
             assert label in screen
         assert re.search(r"w-01\s+(busy|idle)", screen)
         console.send(b"q")
-        assert console.proc.wait(timeout=10) == 0
+        assert console.wait_exit(timeout=10) == 0
     finally:
         console.stop()
 
@@ -34,9 +34,8 @@ def test_bad_config_in_a_terminal_prints_the_problem_not_a_traceback(tmp_path):
     config.write_text('environment = "x"\n')
     console = ConsoleProcess(["--config", str(config)]).start()
     try:
-        console.proc.wait(timeout=20)
+        assert console.wait_exit(timeout=20) == 2
         console.pump(0.2)
-        assert console.proc.returncode == 2
         assert "api: required key is missing" in console.text()
         assert "Traceback" not in console.text()
     finally:

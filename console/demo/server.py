@@ -24,9 +24,10 @@ MAX_BODY = 64 * 1024
 
 
 class HttpError(Exception):
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
 
 
 Reply = tuple[int, Any]  # (status, JSON body) or (status, str body for text)
@@ -156,15 +157,15 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
 
 
 def route(method: str, path: str) -> tuple[Handler, re.Match[str]]:
-    allowed = False
+    allowed = []
     for route_method, pattern, handler in ROUTES:
         match = pattern.fullmatch(path)
         if match:
             if route_method == method:
                 return handler, match
-            allowed = True
+            allowed.append(route_method)
     if allowed:
-        raise HttpError(405, f"{method} is not allowed on {path}")
+        raise HttpError(405, f"{method} is not allowed on {path}", {"Allow": ", ".join(allowed)})
     raise HttpError(404, f"no such endpoint: {path}")
 
 
@@ -184,8 +185,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self._handle("POST")
 
+    def do_PUT(self) -> None:  # noqa: N802
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._handle("DELETE")
+
     def _handle(self, method: str) -> None:
         url = urlsplit(self.path)
+        headers: dict[str, str] = {}
         try:
             raw_length = self.headers.get("Content-Length") or "0"
             length = int(raw_length) if raw_length.isascii() and raw_length.isdigit() else -1
@@ -202,12 +213,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 sim.sync()
                 status, payload = handler(Request(sim, match, parse_qs(url.query), body))
         except HttpError as exc:
-            status, payload = exc.status, {"error": str(exc)}
+            status, payload, headers = exc.status, {"error": str(exc)}, exc.headers
         except Exception as exc:  # report, keep serving
             status, payload = 500, {"error": f"{type(exc).__name__}: {exc}"}
-        self._send(status, payload)
+        self._send(status, payload, headers)
 
-    def _send(self, status: int, payload: Any) -> None:
+    def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:
         if isinstance(payload, str):
             data, kind = payload.encode(), "text/plain; version=0.0.4; charset=utf-8"
         else:
@@ -215,6 +226,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_response(status, HTTPStatus(status).phrase)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
