@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -27,11 +27,11 @@ class OpsConsoleApp(App[None]):
         Binding("question_mark", "help", "Keys", id="help", key_display="?", tooltip="Show every key and what each panel means"),
     ]
 
-    def __init__(self, config: Config, poller: Poller | None = None):
+    def __init__(self, config: Config, poller: Poller | None = None, clock: Callable[[], float] = time.time):
         super().__init__()
         self.config = config
-        self.poller = poller or Poller(config)
-        self.dashboard = DashboardScreen(config)
+        self.poller = poller or Poller(config, clock=clock)
+        self.dashboard = DashboardScreen(config, clock)
         self.polls_started = 0
         self._polling = False
         self._poll_again = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal
@@ -26,9 +26,10 @@ from screens.widgets.workers_panel import WorkersPanel
 class DashboardScreen(Screen):
     CSS_PATH = "dashboard.tcss"
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, clock: Callable[[], float] = time.time):
         super().__init__()
         self.config = config
+        self.clock = clock
         self.snapshot: Snapshot | None = None
 
     def compose(self) -> ComposeResult:
@@ -65,7 +66,7 @@ class DashboardScreen(Screen):
 
     def show_status(self) -> None:
         self.query_one(StatusBar).show(
-            self.snapshot, self.config.environment, self.config.refresh_interval_s, time.time()
+            self.snapshot, self.config.environment, self.config.refresh_interval_s, self.clock()
         )
 
     def palette_commands(self) -> Iterable[SystemCommand]:
