@@ -78,6 +78,8 @@ async def test_hostile_text_is_shown_literally(hostile_server):
             lambda: app.dashboard.snapshot is not None and app.dashboard.query_one("#dead-letters DataTable").row_count,
             what="dead letters on screen",
         )
+        # Column widths settle on the next idle after rows arrive.
+        await wait_for(pilot, lambda: "busy␛[2J" in screen_text(app), what="the worker row drawn in full")
         text = screen_text(app)
         for control in ("\x1b", "\x07", "\u202e"):
             assert control not in text
