@@ -6,7 +6,9 @@ which, so pointing the console at another API is a config change.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
 
 from console.config import FieldMap
@@ -72,6 +74,7 @@ class Records:
     """The list a `FieldMap` points at, with the server's clock if the body carries one."""
 
     def __init__(self, body: Any, mapping: FieldMap):
+        self.body = body
         self.mapping = mapping
         items = dig(body, mapping.items)
         if not isinstance(items, list):
@@ -81,3 +84,8 @@ class Records:
 
     def field(self, item: dict[str, Any], attribute: str) -> Any:
         return dig(item, self.mapping.fields.get(attribute, attribute), None)
+
+    def rows(self) -> Iterator[Callable[[str], Any]]:
+        """One accessor per list item: `get("last_heartbeat")` reads the mapped field."""
+        for item in self.items:
+            yield partial(self.field, item)

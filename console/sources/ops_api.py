@@ -5,12 +5,14 @@ Each `fetch_*` returns (records, server clock) or raises `SourceError`.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import httpx
 
-from console.config import ApiConfig
+from console.config import ApiConfig, FieldMap
 from console.models import DeadLetter, DeadLetterSummary, Health, Job, Lease, Worker
 from console.sources.http import SourceError, fetch, get_json, parse_json
 from console.sources.json_mapping import Records, as_int, as_text, dig, parse_time
@@ -39,51 +41,71 @@ async def fetch_health(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
     return health, parse_time(data.get("now"))
 
 
-async def fetch_jobs(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
-    records = Records(await get_json(client, api.base_url + api.jobs.path, api.timeout_s), api.jobs)
-    jobs = tuple(
-        Job(
-            id=as_text(records.field(item, "id")),
-            state=as_text(records.field(item, "state")),
-            stage=as_text(records.field(item, "stage")),
-            attempts=as_int(records.field(item, "attempts")),
-            worker=as_text(records.field(item, "worker")),
-            updated_at=parse_time(records.field(item, "updated_at")),
-            error=as_text(records.field(item, "error")),
-        )
-        for item in records.items
+Get = Callable[[str], Any]
+
+
+async def _records(client: httpx.AsyncClient, api: ApiConfig, mapping: FieldMap) -> Records:
+    return Records(await get_json(client, api.base_url + mapping.path, api.timeout_s), mapping)
+
+
+def _job(get: Get) -> Job:
+    return Job(
+        id=as_text(get("id")),
+        state=as_text(get("state")),
+        stage=as_text(get("stage")),
+        attempts=as_int(get("attempts")),
+        worker=as_text(get("worker")),
+        updated_at=parse_time(get("updated_at")),
+        error=as_text(get("error")),
     )
-    return jobs, records.server_now
+
+
+def _worker(get: Get) -> Worker:
+    return Worker(
+        id=as_text(get("id")),
+        state=as_text(get("state")),
+        last_heartbeat=parse_time(get("last_heartbeat")),
+        current_job=as_text(get("current_job")),
+        leases_held=as_int(get("leases_held")),
+    )
+
+
+def _lease(get: Get) -> Lease:
+    return Lease(
+        id=as_text(get("id")),
+        job=as_text(get("job")),
+        worker=as_text(get("worker")),
+        acquired_at=parse_time(get("acquired_at")),
+        expires_at=parse_time(get("expires_at")),
+    )
+
+
+def _dead_letter(get: Get) -> DeadLetter:
+    return DeadLetter(
+        id=as_text(get("id")),
+        job=as_text(get("job")),
+        error_class=as_text(get("error_class")),
+        message=as_text(get("message")),
+        attempts=as_int(get("attempts")),
+        first_failed_at=parse_time(get("first_failed_at")),
+        last_failed_at=parse_time(get("last_failed_at")),
+        payload=get("payload"),
+    )
+
+
+async def fetch_jobs(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
+    records = await _records(client, api, api.jobs)
+    return tuple(map(_job, records.rows())), records.server_now
 
 
 async def fetch_workers(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
-    records = Records(await get_json(client, api.base_url + api.workers.path, api.timeout_s), api.workers)
-    workers = tuple(
-        Worker(
-            id=as_text(records.field(item, "id")),
-            state=as_text(records.field(item, "state")),
-            last_heartbeat=parse_time(records.field(item, "last_heartbeat")),
-            current_job=as_text(records.field(item, "current_job")),
-            leases_held=as_int(records.field(item, "leases_held")),
-        )
-        for item in records.items
-    )
-    return workers, records.server_now
+    records = await _records(client, api, api.workers)
+    return tuple(map(_worker, records.rows())), records.server_now
 
 
 async def fetch_leases(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
-    records = Records(await get_json(client, api.base_url + api.leases.path, api.timeout_s), api.leases)
-    leases = tuple(
-        Lease(
-            id=as_text(records.field(item, "id")),
-            job=as_text(records.field(item, "job")),
-            worker=as_text(records.field(item, "worker")),
-            acquired_at=parse_time(records.field(item, "acquired_at")),
-            expires_at=parse_time(records.field(item, "expires_at")),
-        )
-        for item in records.items
-    )
-    return leases, records.server_now
+    records = await _records(client, api, api.leases)
+    return tuple(map(_lease, records.rows())), records.server_now
 
 
 def _class_counts(raw: Any) -> list[tuple[str, int]] | None:
@@ -95,29 +117,13 @@ def _class_counts(raw: Any) -> list[tuple[str, int]] | None:
 
 async def fetch_dead_letters(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
     mapping = api.dead_letters
-    body = await get_json(client, api.base_url + mapping.path, api.timeout_s)
-    records = Records(body, mapping)
-    newest = tuple(
-        DeadLetter(
-            id=as_text(records.field(item, "id")),
-            job=as_text(records.field(item, "job")),
-            error_class=as_text(records.field(item, "error_class")),
-            message=as_text(records.field(item, "message")),
-            attempts=as_int(records.field(item, "attempts")),
-            first_failed_at=parse_time(records.field(item, "first_failed_at")),
-            last_failed_at=parse_time(records.field(item, "last_failed_at")),
-            payload=records.field(item, "payload"),
-        )
-        for item in records.items
-    )
-    total = as_int(dig(body, mapping.total, None)) if mapping.total else None
-    classes = _class_counts(dig(body, mapping.error_classes, None)) if mapping.error_classes else None
+    records = await _records(client, api, mapping)
+    newest = tuple(map(_dead_letter, records.rows()))
+    total = as_int(dig(records.body, mapping.total, None)) if mapping.total else None
+    classes = _class_counts(dig(records.body, mapping.error_classes, None)) if mapping.error_classes else None
     whole_queue = classes is not None
-    if classes is None:
-        page_counts: dict[str, int] = {}
-        for letter in newest:
-            page_counts[letter.error_class] = page_counts.get(letter.error_class, 0) + 1
-        classes = sorted(page_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if classes is None:  # the API does not count them: count the page we have
+        classes = _class_counts(Counter(letter.error_class for letter in newest))
     summary = DeadLetterSummary(
         total=total if total is not None else len(newest),
         error_classes=tuple(classes),
