@@ -84,3 +84,19 @@ def test_dig_paths():
     assert dig(body, "a.b.0.c") == 5
     assert dig(body, "a.x", None) is None
     assert dig(body, "") is body
+
+
+async def test_dead_letter_classes_counted_from_the_page_when_the_api_does_not_count(demo_server):
+    demo_server.sim.set_scenario("provider-outage")
+    demo_server.sim.advance(900)
+    api = config_for(demo_server.url).api
+    bare = api.dead_letters.model_copy(update={"error_classes": "", "total": ""})
+    async with httpx.AsyncClient() as client:
+        full, _ = await ops_api.fetch_dead_letters(client, api)
+        page, _ = await ops_api.fetch_dead_letters(client, api.model_copy(update={"dead_letters": bare}))
+    assert full.classes_cover_whole_queue and full.total > 50
+    assert not page.classes_cover_whole_queue
+    assert page.total == len(page.newest) == 50
+    assert sum(count for _, count in page.error_classes) == 50
+    counts = [count for _, count in page.error_classes]
+    assert counts == sorted(counts, reverse=True)
