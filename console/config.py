@@ -7,6 +7,7 @@ names the key, not a silently ignored setting.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,8 @@ class ApiConfig(_Strict):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        if "@" in value.split("://", 1)[1].split("/", 1)[0]:
+            raise ValueError("credentials in the URL are not allowed; set token_env or token_file instead")
         return value.rstrip("/")
 
 
@@ -197,8 +200,12 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
+_URL_CREDENTIALS = re.compile(r"(://)[^/@\s]*@")
+
+
 def _shown(value: Any) -> str:
-    text = repr(value)
+    # An offending value is echoed so the operator can find it, minus any credentials.
+    text = _URL_CREDENTIALS.sub(r"\1***@", repr(value))
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -132,8 +132,6 @@ class Snapshot:
     """Everything one poll produced; the UI renders it and never mutates it."""
 
     taken_at: float
-    environment: str
-    refresh_interval_s: float
     sources: dict[str, SourceState] = field(default_factory=dict)
     signals: tuple[SignalReading, ...] = ()
     dead_letter_growth: int | None = None

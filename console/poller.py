@@ -134,8 +134,6 @@ class Poller:
         change = growth(self._dead_letter_totals, latest, DEAD_LETTER_GROWTH_WINDOW_S)
         return Snapshot(
             taken_at=now,
-            environment=self.config.environment,
-            refresh_interval_s=self.config.refresh_interval_s,
             sources=dict(self._states),
             signals=self._readings(),
             dead_letter_growth=None if change is None else int(change[0]),
