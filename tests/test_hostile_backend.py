@@ -44,10 +44,13 @@ METRICS = "# TYPE oris_runtime_queue_depth gauge\noris_runtime_queue_depth 3\n"
 
 
 class HostileHandler(BaseHTTPRequestHandler):
+    authorizations: list[str | None] = []
+
     def log_message(self, *args):
         pass
 
     def do_GET(self):
+        HostileHandler.authorizations.append(self.headers.get("Authorization"))
         path = self.path.split("?")[0]
         if path == "/metrics":
             body, kind = METRICS.encode(), "text/plain"
@@ -95,3 +98,27 @@ async def test_hostile_text_is_shown_literally(hostile_server):
         message_cell = app.dashboard.query_one("#dead-letters DataTable").get_row("dlq-1")[3]
         assert message_cell.plain.startswith(" boom ␛[2J␛]52;c;cm0gLXJmIC8=␇")
         assert "[reverse]markup[/reverse]" in message_cell.plain
+
+
+async def test_token_is_sent_as_bearer_and_never_shown(hostile_server, monkeypatch, tmp_path):
+    HostileHandler.authorizations.clear()
+    monkeypatch.setenv("OPSCONSOLE_TOKEN", "tok-3f9a-never-on-screen")
+    app = OpsConsoleApp(config_for(hostile_server))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: app.dashboard.snapshot is not None, what="first snapshot")
+        await pilot.press("question_mark")
+        assert "tok-3f9a" not in screen_text(app)
+        await pilot.press("escape")
+        assert "tok-3f9a" not in screen_text(app)
+    assert HostileHandler.authorizations
+    assert set(HostileHandler.authorizations) == {"Bearer tok-3f9a-never-on-screen"}
+
+    # From a file, when the environment variable is not set.
+    monkeypatch.delenv("OPSCONSOLE_TOKEN")
+    token_file = tmp_path / "token"
+    token_file.write_text("tok-from-file\n")
+    HostileHandler.authorizations.clear()
+    app = OpsConsoleApp(config_for(hostile_server, api={"token_file": str(token_file)}))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: app.dashboard.snapshot is not None, what="first snapshot")
+    assert set(HostileHandler.authorizations) == {"Bearer tok-from-file"}
