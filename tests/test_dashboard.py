@@ -112,6 +112,9 @@ async def test_stopped_backend_marks_panels_stale_and_keeps_last_data(demo_serve
         text = screen_text(app)
         assert "connection refused" in text
         assert "STALE" in text
+        # Health leads with its staleness: an old green "ok" must not reassure.
+        await wait_for(pilot, lambda: "Health stale" in screen_text(app), what="health to go stale")
+        assert "last answer: ok" in screen_text(app)
         # Last good data stays on screen.
         assert app.dashboard.query_one("#workers DataTable").row_count == workers_before
         tile = app.dashboard.query_one("#tile-queue_depth", SignalTile)

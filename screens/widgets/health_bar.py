@@ -20,17 +20,19 @@ class HealthBar(QuietStatic):
         self.set_class(bool(marker), "-stale")
         text = Text("Health ", style="bold")
         health: Health | None = state.data
-        if health is None:
-            text.append(marker or "waiting", style="bold red" if marker else "dim")
-            self.show_text(text)
-            return
-        verdict_style = "bold green" if health.ok else "bold white on red"
-        text.append(f" {plain(health.status, 20)} ", style=verdict_style)
-        text.append(f" HTTP {health.status_code}", style="dim")
         if marker:
-            text.append(f"  {plain(marker, 60)}", style="bold red")
-        for name, value in health.checks:
-            good = value.lower() in GOOD
-            text.append("  " + plain(name, 20) + " ")
-            text.append(plain(value, 20), style="green" if good else "bold red")
+            # Say it is stale before anything else: an old "ok" in green must not reassure.
+            text.append(plain(marker, 60), style="bold red")
+            if health is not None:
+                text.append(f"  last answer: {plain(health.status, 20)} HTTP {health.status_code}", style="dim")
+        elif health is None:
+            text.append("waiting", style="dim")
+        else:
+            verdict_style = "bold green" if health.ok else "bold white on red"
+            text.append(f" {plain(health.status, 20)} ", style=verdict_style)
+            text.append(f" HTTP {health.status_code}", style="dim")
+            for name, value in health.checks:
+                good = value.lower() in GOOD
+                text.append("  " + plain(name, 20) + " ")
+                text.append(plain(value, 20), style="green" if good else "bold red")
         self.show_text(text)
