@@ -45,6 +45,7 @@ METRICS = "# TYPE oris_runtime_queue_depth gauge\noris_runtime_queue_depth 3\n"
 
 class HostileHandler(BaseHTTPRequestHandler):
     authorizations: list[str | None] = []
+    faults: dict[str, tuple[int, bytes]] = {}  # path → (status, raw body) served instead
 
     def log_message(self, *args):
         pass
@@ -52,6 +53,13 @@ class HostileHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         HostileHandler.authorizations.append(self.headers.get("Authorization"))
         path = self.path.split("?")[0]
+        if path in HostileHandler.faults:
+            status, body = HostileHandler.faults[path]
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if path == "/metrics":
             body, kind = METRICS.encode(), "text/plain"
         else:
@@ -122,3 +130,36 @@ async def test_token_is_sent_as_bearer_and_never_shown(hostile_server, monkeypat
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: app.dashboard.snapshot is not None, what="first snapshot")
     assert set(HostileHandler.authorizations) == {"Bearer tok-from-file"}
+
+
+async def test_failing_sources_mark_only_their_own_panels(hostile_server):
+    app = OpsConsoleApp(config_for(hostile_server))
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            await wait_for(pilot, lambda: app.dashboard.snapshot is not None, what="first snapshot")
+            HostileHandler.faults.update(
+                {
+                    "/v1/workers": (503, b"upstream down"),
+                    "/v1/leases": (200, b'{"now": "2026-11-23T03:00:00Z", "leases": ['),
+                    "/metrics": (200, b"oris_runtime_queue_depth{ 3\n"),
+                }
+            )
+            await pilot.press("r")
+            workers, leases = app.dashboard.query_one("#workers"), app.dashboard.query_one("#leases")
+            await wait_for(pilot, lambda: workers.has_class("-stale") and leases.has_class("-stale"), what="stale panels")
+            text = screen_text(app)
+            assert "HTTP 503" in text
+            assert "malformed JSON" in text
+            assert "malformed metrics" in text
+            # The others kept refreshing and are not marked.
+            assert not app.dashboard.query_one("#dead-letters").has_class("-stale")
+            assert app.dashboard.query_one("#dead-letters DataTable").row_count == 1
+            # Workers keep their last good rows.
+            assert app.dashboard.query_one("#workers DataTable").row_count == 1
+
+            HostileHandler.faults.clear()
+            await pilot.press("r")
+            await wait_for(pilot, lambda: not workers.has_class("-stale") and not leases.has_class("-stale"), what="recovery")
+            assert "STALE" not in screen_text(app)
+    finally:
+        HostileHandler.faults.clear()

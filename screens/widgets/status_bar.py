@@ -8,7 +8,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from console.format import duration
-from console.models import Snapshot
+from console.models import Snapshot, SourceState
+from console.poller import METRICS
 from console.text import plain
 from screens.widgets.quiet_static import QuietStatic
 
@@ -24,12 +25,21 @@ class StatusBar(QuietStatic):
             age = snapshot.data_age(now)
             stale = [s for s in snapshot.sources.values() if s.stale]
             if stale:
-                reasons = sorted({s.error for s in stale})
                 names = "all sources" if len(stale) == len(snapshot.sources) else ", ".join(s.name for s in stale)
                 text.append(f"  STALE {names}", style="bold red")
                 text.append(f" {duration(age)}" if age is not None else "", style="bold red")
-                text.append(": " + plain(reasons[0], 60) if len(reasons) == 1 else "", style="red")
+                text.append(": " + plain(self._reason(stale), 70), style="red")
             else:
                 text.append(f"  data {duration(age)} old", style="green")
         text.append(f"  every {refresh_s:g}s", style="dim")
         self.show_text(text)
+
+    @staticmethod
+    def _reason(stale: list[SourceState]) -> str:
+        """One shared reason; otherwise the metrics reason, the only source without a panel
+        of its own to say why (the tiles only say "stale")."""
+        reasons = {s.error for s in stale}
+        if len(reasons) == 1:
+            return reasons.pop()
+        metrics = next((s for s in stale if s.name == METRICS), None)
+        return f"metrics: {metrics.error}" if metrics else "see panels"
