@@ -273,20 +273,9 @@ def find_config(explicit: str | None, environ: dict[str, str] | None = None) -> 
     for candidate in looked:
         if candidate.is_file():
             return candidate
-    raise ConfigError(
-        None,
-        [
-            ConfigProblem(
-                "(file)",
-                "",
-                "no configuration found; looked at --config, $"
-                + CONFIG_ENV_VAR
-                + ", "
-                + ", ".join(str(p) for p in looked)
-                + " (try `opsconsole --demo`)",
-            )
-        ],
-    )
+    places = ", ".join(["--config", f"${CONFIG_ENV_VAR}", *map(str, looked)])
+    message = f"no configuration found; looked at {places} (try `opsconsole --demo`)"
+    raise ConfigError(None, [ConfigProblem("(file)", "", message)])
 
 
 def read_token(api: ApiConfig, environ: dict[str, str] | None = None) -> str | None:

@@ -21,6 +21,13 @@ class Level(str, Enum):
     NODATA = "nodata"
 
 
+def seconds_between(earlier: datetime | None, later: datetime | None) -> float | None:
+    """Age of a backend timestamp against the backend's clock; None when either is unknown."""
+    if earlier is None or later is None:
+        return None
+    return (later - earlier).total_seconds()
+
+
 @dataclass(frozen=True)
 class Job:
     id: str
@@ -49,12 +56,10 @@ class Lease:
     acquired_at: datetime | None
     expires_at: datetime | None
 
-    def expires_in(self, now: datetime) -> float | None:
-        if self.expires_at is None:
-            return None
-        return (self.expires_at - now).total_seconds()
+    def expires_in(self, now: datetime | None) -> float | None:
+        return seconds_between(now, self.expires_at)
 
-    def is_stale(self, now: datetime) -> bool:
+    def is_stale(self, now: datetime | None) -> bool:
         """Expired but still held: the worker stopped heartbeating and nothing recovered it."""
         remaining = self.expires_in(now)
         return remaining is not None and remaining < 0

@@ -8,7 +8,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable
 
 from console.format import duration, number
-from console.models import DeadLetterSummary, Snapshot, SourceState
+from console.models import DeadLetterSummary, Snapshot, SourceState, seconds_between
 from console.poller import DEAD_LETTERS
 from console.text import plain
 from screens.widgets.quiet_static import QuietStatic
@@ -39,9 +39,8 @@ class DeadLetterPanel(SourcePanel):
         now = state.server_now
         rows = {}
         for letter in summary.newest:
-            age = None if now is None or letter.last_failed_at is None else (now - letter.last_failed_at).total_seconds()
             rows[letter.id] = (
-                cell(duration(age)),
+                cell(duration(seconds_between(letter.last_failed_at, now))),
                 cell(letter.error_class, "bold"),
                 cell(letter.job),
                 cell(letter.message, limit=300),

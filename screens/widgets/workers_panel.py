@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from console.format import duration
-from console.models import Snapshot, SourceState, Worker
+from console.models import Snapshot, SourceState, Worker, seconds_between
 from console.poller import WORKERS
 from screens.widgets.source_panel import SourcePanel
 from screens.widgets.tables import cell, make_table, sync_rows
@@ -35,9 +35,7 @@ class WorkersPanel(SourcePanel):
         return f"Workers {len(workers)}{suffix}"
 
     def _age(self, worker: Worker, state: SourceState) -> float | None:
-        if worker.last_heartbeat is None or state.server_now is None:
-            return None
-        return (state.server_now - worker.last_heartbeat).total_seconds()
+        return seconds_between(worker.last_heartbeat, state.server_now)
 
     def _late(self, worker: Worker, state: SourceState) -> bool:
         age = self._age(worker, state)
