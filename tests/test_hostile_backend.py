@@ -163,3 +163,19 @@ async def test_failing_sources_mark_only_their_own_panels(hostile_server):
             assert "STALE" not in screen_text(app)
     finally:
         HostileHandler.faults.clear()
+
+
+async def test_leases_without_times_or_server_clock_still_show(hostile_server):
+    # An API that gives neither acquired_at nor its own clock: rows appear, ages say "?".
+    body = b'{"leases": [{"id": "l-2", "job_id": "j-2", "worker_id": "w"}, {"id": "l-1", "job_id": "j-1", "worker_id": "w", "acquired_at": "2026-11-23T02:59:00Z"}]}'
+    HostileHandler.faults["/v1/leases"] = (200, body)
+    try:
+        app = OpsConsoleApp(config_for(hostile_server))
+        async with app.run_test(size=(120, 30)) as pilot:
+            table = app.dashboard.query_one("#leases DataTable")
+            await wait_for(pilot, lambda: table.row_count == 2, what="both leases")
+            assert [str(key.value) for key in table.rows] == ["l-1", "l-2"]
+            assert table.get_row("l-2")[2].plain == " ?" and table.get_row("l-2")[3].plain == " ?"
+            assert not app.dashboard.query_one("#leases").has_class("-stale")
+    finally:
+        HostileHandler.faults.clear()

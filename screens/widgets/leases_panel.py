@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from console.format import duration
-from console.models import Lease, Snapshot, SourceState
+from console.models import Lease, Snapshot, SourceState, seconds_between
 from console.poller import LEASES
 from screens.widgets.source_panel import SourcePanel
 from screens.widgets.tables import cell, make_table, sync_rows
@@ -34,19 +34,20 @@ class LeasesPanel(SourcePanel):
         # order that renewals do not shuffle, so the table only changes when leases do.
         ordered = sorted(
             leases,
-            key=lambda lease: (not (now and lease.is_stale(now)), lease.acquired_at or now or 0, lease.id),
+            key=lambda lease: (
+                not lease.is_stale(now),
+                lease.acquired_at.timestamp() if lease.acquired_at else float("inf"),
+                lease.id,
+            ),
         )
         rows = {}
         for lease in ordered:
-            stale = now is not None and lease.is_stale(now)
-            held = None if now is None or lease.acquired_at is None else (now - lease.acquired_at).total_seconds()
+            stale = lease.is_stale(now)
+            expires = duration(lease.expires_in(now))
             rows[lease.id or f"{lease.job}@{lease.worker}"] = (
                 cell(lease.job),
                 cell(lease.worker),
-                cell(duration(held)),
-                cell(
-                    f"{duration(lease.expires_in(now))} STALE" if stale else duration(lease.expires_in(now) if now else None),
-                    "bold red" if stale else "",
-                ),
+                cell(duration(seconds_between(lease.acquired_at, now))),
+                cell(f"{expires} STALE" if stale else expires, "bold red" if stale else ""),
             )
         sync_rows(self.query_one(DataTable), rows)
