@@ -44,7 +44,6 @@ class SimJob:
     updated: float = 0.0
     last_error: str | None = None
     first_failed: float | None = None
-    retry_at: float = 0.0
     history: list[tuple[float, str, str]] = field(default_factory=list)
 
     @property
@@ -310,7 +309,8 @@ class Simulation:
         error_class, message, terminal = failure
         self.counters[("stage_failures", stage)] += 1
         job.last_error = f"{error_class}: {message}"
-        job.first_failed = job.first_failed if job.first_failed is not None else now
+        if job.first_failed is None:
+            job.first_failed = now
         job.log(now, "failed", f"{stage}: {job.last_error}")
         self._release(worker, job)
         worker.jobs_done += 1
@@ -330,8 +330,7 @@ class Simulation:
             return
         self.counters[("jobs", "retried")] += 1
         job.state, job.worker, job.updated = "retrying", None, now
-        job.retry_at = now + 2.0**job.attempts
-        heapq.heappush(self._retries, (job.retry_at, job.number, job))
+        heapq.heappush(self._retries, (now + 2.0**job.attempts, job.number, job))  # exponential backoff
 
     def _release(self, worker: SimWorker, job: SimJob) -> None:
         self.leases.pop(job.id, None)
