@@ -19,6 +19,14 @@ CONFIG_ENV_VAR = "OPSCONSOLE_CONFIG"
 MIN_REFRESH_S = 0.5  # a floor, so the console never hammers the system it watches
 
 
+def _checked_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    if "@" in value.split("://", 1)[1].split("/", 1)[0]:
+        raise ValueError("credentials in the URL are not allowed; set token_env or token_file instead")
+    return value.rstrip("/")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -43,20 +51,14 @@ class DeadLetterMap(FieldMap):
     """Dotted path to {error class: count} over the whole queue ("" to count the page)."""
 
 
-class ApiConfig(_Strict):
-    base_url: str
-    """Base URL of the operations API, e.g. http://127.0.0.1:8080."""
-    timeout_s: Annotated[float, Field(gt=0, le=120)] = 3.0
-    """Per-request deadline. A source slower than this is marked stale; keys never wait on it."""
+class TokenSource(_Strict):
+    """Something reached over HTTP that may need a bearer token: from the environment or a
+    file, never from the config itself."""
+
     token_env: str = ""
     """Name of an environment variable holding a bearer token ("" for none)."""
     token_file: str = ""
     """Path of a file holding a bearer token ("" for none). Never put the token itself here."""
-    health_path: str = "/healthz"
-    jobs: FieldMap
-    workers: FieldMap
-    leases: FieldMap
-    dead_letters: DeadLetterMap
 
     @model_validator(mode="before")
     @classmethod
@@ -71,22 +73,73 @@ class ApiConfig(_Strict):
                     )
         return data
 
+
+class ApiConfig(TokenSource):
+    base_url: str
+    """Base URL of the operations API, e.g. http://127.0.0.1:8080."""
+    timeout_s: Annotated[float, Field(gt=0, le=120)] = 3.0
+    """Per-request deadline. A source slower than this is marked stale; keys never wait on it."""
+    health_path: str = "/healthz"
+    jobs: FieldMap
+    workers: FieldMap
+    leases: FieldMap
+    dead_letters: DeadLetterMap
+
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        if "@" in value.split("://", 1)[1].split("/", 1)[0]:
-            raise ValueError("credentials in the URL are not allowed; set token_env or token_file instead")
-        return value.rstrip("/")
+        return _checked_url(value)
 
 
-class ScrapeMetricsConfig(_Strict):
+class HistoryConfig(_Strict):
+    """How much history a signal keeps and how its trend is judged (both metrics sources)."""
+
+    window_min: Annotated[float, Field(gt=0, le=24 * 60)] = 30.0
+    """History behind each tile's sparkline, trend, hints and exit criteria."""
+    trend_window_min: Annotated[float, Field(gt=0)] = 5.0
+    """A point's trend is the slope of the values over this long before it."""
+
+
+class ScrapeMetricsConfig(HistoryConfig):
     source: Literal["scrape"] = "scrape"
-    """Read a Prometheus text-format endpoint directly."""
+    """Read a Prometheus text-format endpoint directly; history starts when the console does."""
     url: str = ""
     """Full URL of the /metrics endpoint ("" means `api.base_url` + path)."""
     path: str = "/metrics"
+
+
+class PrometheusMetricsConfig(HistoryConfig, TokenSource):
+    source: Literal["prometheus"]
+    """Each signal is a PromQL `query` answered by Prometheus (or Thanos, Mimir, VictoriaMetrics)."""
+    url: str
+    """Base URL of the Prometheus HTTP API, e.g. http://prometheus:9090."""
+    timeout_s: Annotated[float, Field(gt=0, le=120)] = 3.0
+    """Deadline per query; a slower query marks its tile stale, keys never wait on it."""
+    range_refresh_s: Annotated[float, Field(ge=0)] = 30.0
+    """How often the range query behind the history runs; instant queries fill in between."""
+    top_series: Annotated[int, Field(ge=1, le=20)] = 3
+    """A query answering several series shows this many, largest first, with their labels."""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _checked_url(value)
+
+
+class AlertmanagerConfig(TokenSource):
+    url: str
+    """Base URL of Alertmanager; its v2 API (/api/v2/alerts) is read."""
+    timeout_s: Annotated[float, Field(gt=0, le=120)] = 3.0
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _checked_url(value)
+
+
+MetricsConfig = Annotated[ScrapeMetricsConfig | PrometheusMetricsConfig, Field(discriminator="source")]
+Trend = Literal["rising", "falling", "flat"]
+SEVERITIES = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
 
 
 class SignalConfig(_Strict):
@@ -94,14 +147,16 @@ class SignalConfig(_Strict):
     """Identifier, used in keys and rules (lower_snake_case)."""
     title: str
     """Short label shown on the tile."""
-    metric: str = Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-    """Metric family name as exposed (counters with their _total suffix)."""
+    metric: str = Field(default="", pattern=r"^([a-zA-Z_:][a-zA-Z0-9_:]*)?$")
+    """Scrape source: metric family name as exposed (counters with their _total suffix)."""
     labels: dict[str, str] = Field(default_factory=dict)
-    """Only samples whose labels equal these are used."""
+    """Scrape source: only samples whose labels equal these are used."""
     kind: Literal["gauge", "counter"] = "gauge"
-    """A counter is shown as a rate between two scrapes, never as its raw total."""
+    """Scrape source: a counter is shown as a rate between two scrapes, never as its raw total."""
+    query: str = ""
+    """Prometheus source: the PromQL expression (write rate() yourself for counters)."""
     aggregate: Literal["sum", "max", "min"] = "sum"
-    """How several matching series become one number."""
+    """How several series become the tile's one number (the largest are listed too)."""
     scale: float = 1.0
     """Multiplier applied before display (e.g. 100 to show a ratio as %)."""
     unit: str = ""
@@ -111,6 +166,13 @@ class SignalConfig(_Strict):
     crit: float | None = None
     bad: Literal["high", "low"] = "high"
     """Which direction is bad: `high` means value >= threshold alerts."""
+    flat_within: Annotated[float, Field(ge=0)] | None = None
+    """A change smaller than this over the trend window counts as flat (default: 2 % of the
+    larger of the level and the warn threshold)."""
+    drain: bool = False
+    """A backlog: when falling, estimate when it reaches zero; when not, say "no drain"."""
+    tile: bool = True
+    """False keeps the signal for hints and exit criteria without a tile on the dashboard."""
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> SignalConfig:
@@ -122,6 +184,39 @@ class SignalConfig(_Strict):
         return self
 
 
+class ConditionConfig(_Strict):
+    """A condition on one signal that must hold, point after point, for `for_min` minutes."""
+
+    signal: str
+    """Name of a signal in [[signals]] (it may have tile = false)."""
+    above: float | None = None
+    """Holds while the value is above this."""
+    below: float | None = None
+    """Holds while the value is below this."""
+    trend: list[Trend] = Field(default_factory=list)
+    """Holds while the trend is one of these, e.g. ["rising"] or ["flat", "falling"]."""
+    for_min: Annotated[float, Field(ge=0)]
+    """How long the condition must have held."""
+
+    @model_validator(mode="after")
+    def _says_something(self) -> ConditionConfig:
+        if self.above is None and self.below is None and not self.trend:
+            raise ValueError("give at least one of above, below or trend")
+        return self
+
+
+class SeverityHintConfig(ConditionConfig):
+    severity: Literal[SEVERITIES]  # type: ignore[valid-type]
+    """The severity to suggest when the condition has held long enough."""
+    reason: str = Field(min_length=1, max_length=120)
+    """Shown with the suggestion, e.g. "queue rising for 15 min with no drain"."""
+
+
+class ExitCriterionConfig(ConditionConfig):
+    title: str = Field(min_length=1, max_length=60)
+    """Shown with met / not met and how long it has held."""
+
+
 class Config(_Strict):
     environment: str = Field(min_length=1, max_length=40)
     """Name shown in the header and every confirmation (prod-eu, staging, demo ...)."""
@@ -130,8 +225,14 @@ class Config(_Strict):
     heartbeat_stale_s: Annotated[float, Field(gt=0)] = 15.0
     """A worker whose last heartbeat is older than this is flagged late."""
     api: ApiConfig
-    metrics: ScrapeMetricsConfig = Field(default_factory=ScrapeMetricsConfig)
+    metrics: MetricsConfig = Field(default_factory=ScrapeMetricsConfig)
     signals: list[SignalConfig] = Field(default_factory=list)
+    alertmanager: AlertmanagerConfig | None = None
+    """Firing alerts come from here when set."""
+    severity_hints: list[SeverityHintConfig] = Field(default_factory=list)
+    """Rules that suggest a severity; the operator decides."""
+    exit_criteria: list[ExitCriterionConfig] = Field(default_factory=list)
+    """Conditions that say an incident can be closed, shown met or not."""
     keys: dict[str, str] = Field(default_factory=dict)
     """Key remapping: binding id → key(s), e.g. refresh = "f5"."""
 
@@ -152,15 +253,53 @@ class Config(_Strict):
             seen[signal.name] = index
         return signals
 
+    @model_validator(mode="before")
+    @classmethod
+    def _scrape_by_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("metrics"), dict) and "source" not in data["metrics"]:
+            data = {**data, "metrics": {"source": "scrape", **data["metrics"]}}
+        return data
+
+    @model_validator(mode="after")
+    def _signals_fit_source(self) -> Config:
+        prometheus = self.metrics.source == "prometheus"
+        for index, signal in enumerate(self.signals):
+            where = f"signals[{index}] ({signal.name})"
+            if prometheus and not signal.query:
+                raise ValueError(f"{where}: metrics.source is \"prometheus\", so give a PromQL `query`")
+            if prometheus and (signal.metric or signal.labels or signal.kind != "gauge"):
+                raise ValueError(f"{where}: metric, labels and kind are for the scrape source; write them into `query`")
+            if not prometheus and not signal.metric:
+                raise ValueError(f"{where}: metrics.source is \"scrape\", so give a `metric`")
+            if not prometheus and signal.query:
+                raise ValueError(f"{where}: `query` needs metrics.source = \"prometheus\"")
+        names = {signal.name for signal in self.signals}
+        for table, rules in (("severity_hints", self.severity_hints), ("exit_criteria", self.exit_criteria)):
+            for index, rule in enumerate(rules):
+                if rule.signal not in names:
+                    known = ", ".join(sorted(names)) or "none"
+                    raise ValueError(f"{table}[{index}].signal = {rule.signal!r} is not a signal (known: {known})")
+                # A trend is judged only once half a trend window of history lies behind a point.
+                needed = rule.for_min + (self.metrics.trend_window_min / 2 if rule.trend else 0)
+                if needed > self.metrics.window_min:
+                    raise ValueError(
+                        f"{table}[{index}].for_min = {rule.for_min:g} needs {needed:g} min of history, "
+                        f"more than metrics.window_min = {self.metrics.window_min:g}; raise window_min"
+                    )
+        return self
+
     @property
     def metrics_url(self) -> str:
+        assert isinstance(self.metrics, ScrapeMetricsConfig)
         return self.metrics.url or self.api.base_url + self.metrics.path
 
     def pointed_at(self, base_url: str) -> Config:
         """The same config aimed at another backend (the in-process demo)."""
         api = self.api.model_copy(update={"base_url": base_url.rstrip("/")})
-        metrics = self.metrics.model_copy(update={"url": ""})
-        return self.model_copy(update={"api": api, "metrics": metrics})
+        update: dict[str, Any] = {"api": api}
+        if isinstance(self.metrics, ScrapeMetricsConfig):
+            update["metrics"] = self.metrics.model_copy(update={"url": ""})
+        return self.model_copy(update=update)
 
 
 @dataclass(frozen=True)
@@ -170,6 +309,8 @@ class ConfigProblem:
     message: str
 
     def __str__(self) -> str:
+        if not self.key:
+            return self.message  # a check across tables: its message names the keys
         where = f"{self.key} = {self.value}" if self.value else self.key
         return f"{where}: {self.message}"
 
@@ -209,18 +350,26 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+_METRICS_SOURCES = ("scrape", "prometheus")
+
+
 def _problems(exc: ValidationError) -> list[ConfigProblem]:
     problems = []
     for err in exc.errors():
         loc = err["loc"]
+        if loc[:1] == ("metrics",) and len(loc) > 1 and loc[1] in _METRICS_SOURCES:
+            loc = loc[:1] + loc[2:]  # pydantic puts the union's tag in the path; the file has none
         msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "missing":
+        if err["type"] == "union_tag_invalid":
+            choices = " or ".join(f'"{name}"' for name in _METRICS_SOURCES)
+            problems.append(ConfigProblem(_dotted(loc) + ".source", _shown(err["input"].get("source")), f"must be {choices}"))
+        elif err["type"] == "missing":
             problems.append(ConfigProblem(_dotted(loc), "", "required key is missing"))
         elif err["type"] == "extra_forbidden":
             problems.append(ConfigProblem(_dotted(loc), _shown(err["input"]), "unknown key (a typo?)"))
         elif isinstance(err["input"], (dict, list)):
             # A check over a whole table or list: its message names the fields involved.
-            problems.append(ConfigProblem(_dotted(loc), "", msg))
+            problems.append(ConfigProblem(_dotted(loc) if loc else "", "", msg))
         else:
             problems.append(ConfigProblem(_dotted(loc), _shown(err["input"]), msg))
     return problems
@@ -278,16 +427,22 @@ def find_config(explicit: str | None, environ: dict[str, str] | None = None) -> 
     raise ConfigError(None, [ConfigProblem("(file)", "", message)])
 
 
-def read_token(api: ApiConfig, environ: dict[str, str] | None = None) -> str | None:
-    """The bearer token from the environment or a file; never logged, never shown."""
+def read_token(source: TokenSource, key: str = "api", environ: dict[str, str] | None = None) -> str | None:
+    """The bearer token from the environment or a file; never logged, never shown.
+
+    `key` names the config table in an error ("metrics.token_file = ...")."""
     env = os.environ if environ is None else environ
-    if api.token_env and env.get(api.token_env):
-        return env[api.token_env].strip()
-    if api.token_file:
+    if source.token_env and env.get(source.token_env):
+        return env[source.token_env].strip()
+    if source.token_file:
         try:
-            return Path(api.token_file).expanduser().read_text().strip() or None
+            return Path(source.token_file).expanduser().read_text().strip() or None
         except OSError as exc:
-            raise ConfigError(
-                None, [ConfigProblem("api.token_file", _shown(api.token_file), exc.strerror or str(exc))]
-            ) from None
+            problem = ConfigProblem(f"{key}.token_file", _shown(source.token_file), exc.strerror or str(exc))
+            raise ConfigError(None, [problem]) from None
     return None
+
+
+def bearer_headers(source: TokenSource, key: str = "api") -> dict[str, str]:
+    token = read_token(source, key)
+    return {"Authorization": f"Bearer {token}"} if token else {}

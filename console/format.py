@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from console.models import SourceState
+from console.models import Direction, SourceState, Trend
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -53,6 +53,55 @@ def sparkline(values: Sequence[float], width: int) -> str:
         return SPARK_BLOCKS[0 if high == 0 else 3] * len(points)
     top = len(SPARK_BLOCKS) - 1
     return "".join(SPARK_BLOCKS[round((v - low) / span * top)] for v in points)
+
+
+def resample(points: Sequence[tuple[float, float]], width: int) -> list[float]:
+    """At most `width` values spread evenly over the time the points cover (the last value
+    of each slice), so a sparkline shows the whole window however many points it has."""
+    if width <= 0 or not points:
+        return []
+    if len(points) <= width:
+        return [v for _, v in points]
+    start, span = points[0][0], points[-1][0] - points[0][0]
+    if span <= 0:
+        return [points[-1][1]]
+    buckets: list[float | None] = [None] * width
+    for t, v in points:
+        buckets[min(width - 1, int((t - start) / span * width))] = v
+    filled, last = [], points[0][1]
+    for value in buckets:
+        last = last if value is None else value
+        filled.append(last)
+    return filled
+
+
+ARROWS = {Direction.RISING: "↑", Direction.FALLING: "↓", Direction.FLAT: "→"}
+
+
+def trend_short(trend: Trend | None) -> str:
+    """"↑17m" for a tile: the direction and how long it has held ("≥" when as long as the history)."""
+    if trend is None:
+        return ""
+    return f"{ARROWS[trend.direction]}{'≥' if trend.since_start else ''}{duration(trend.held_s)}"
+
+
+def trend_long(trend: Trend | None) -> str:
+    """"rising for 17m", "falling for at least 4m"."""
+    if trend is None:
+        return "trend: measuring"
+    at_least = "at least " if trend.since_start else ""
+    return f"{trend.direction.value} for {at_least}{duration(trend.held_s)}"
+
+
+def drain_text(trend: Trend | None, value: float | None) -> str:
+    """For a backlog: "empty", "drains in ~7m", or "no drain" (rising or flat while not empty)."""
+    if value is None or trend is None:
+        return ""
+    if value <= 0:
+        return "empty"
+    if trend.drain_s is not None:
+        return f"drains in ~{duration(trend.drain_s)}"
+    return "no drain"
 
 
 def staleness(state: SourceState, now: float) -> str:

@@ -95,9 +95,37 @@ class Health:
     checks: tuple[tuple[str, str], ...] = ()
 
 
+class Direction(str, Enum):
+    RISING = "rising"
+    FALLING = "falling"
+    FLAT = "flat"
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Where a signal is heading, judged from its history."""
+
+    direction: Direction
+    held_s: float
+    """How long the direction has held, as far back as the history shows."""
+    since_start: bool
+    """True when it held over all the history there is: "for at least held_s"."""
+    slope_per_s: float
+    drain_s: float | None = None
+    """Backlog signals only: seconds until zero at the current slope (falling only)."""
+
+
+@dataclass(frozen=True)
+class SeriesValue:
+    """One series of a signal that answers several (per tenant, per shard, per stage)."""
+
+    labels: tuple[tuple[str, str], ...]
+    value: float
+
+
 @dataclass(frozen=True)
 class SignalReading:
-    """One signal tile: the latest value, its level and the history seen so far."""
+    """One signal: the latest value, its level and the history seen so far."""
 
     name: str
     title: str
@@ -105,9 +133,50 @@ class SignalReading:
     value: float | None
     """None means no data (absent series, or a counter with only one sample yet)."""
     level: Level
-    history: tuple[float, ...] = ()
+    history: tuple[tuple[float, float], ...] = ()
+    """(unix time, value) points, oldest first, over the configured window."""
     note: str = ""
     """Why there is no value, when there is none."""
+    error: str = ""
+    """Why this signal's latest query failed ("" when it answered); the value is then old."""
+    trend: Trend | None = None
+    series: tuple[SeriesValue, ...] = ()
+    """The largest series when the query answered several (empty for a single series)."""
+    series_count: int = 0
+    drain: bool = False
+    """A backlog: the UI says when it drains, or that it does not."""
+
+
+@dataclass(frozen=True)
+class RuleState:
+    """A severity hint or an exit criterion: whether its condition has held long enough."""
+
+    title: str
+    met: bool
+    held_s: float | None
+    """How long the condition has held right up to now (None: it does not hold now)."""
+    for_s: float
+    severity: str = ""
+    """Severity hints only: what the rule suggests."""
+    waiting: str = ""
+    """Why it cannot be judged yet (no data, history too short)."""
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A firing alert from Alertmanager. Every string is untrusted."""
+
+    name: str
+    severity: str
+    state: str
+    starts_at: datetime | None
+    summary: str
+    silenced: bool
+    inhibited: bool
+    labels: tuple[tuple[str, str], ...]
+    annotations: tuple[tuple[str, str], ...]
+    fingerprint: str = ""
+    generator_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -142,6 +211,8 @@ class Snapshot:
     dead_letter_growth: int | None = None
     """Change of the dead-letter total over `dead_letter_growth_window_s`."""
     dead_letter_growth_window_s: float = 0.0
+    severity_hints: tuple[RuleState, ...] = ()
+    exit_criteria: tuple[RuleState, ...] = ()
 
     def source(self, name: str) -> SourceState:
         return self.sources.get(name, SourceState(name))

@@ -16,55 +16,70 @@ from typing import Any
 
 import httpx
 
-from console.config import Config, read_token
-from console.models import SignalReading, Snapshot, SourceState
-from console.signals import Series, aggregate, counter_rates, growth, level_of, matching_series
+from console.config import Config, PrometheusMetricsConfig, bearer_headers
+from console.models import Snapshot, SourceState
+from console.rules import exit_criteria, severity_hints
+from console.signal_state import SignalState
+from console.signals import growth
 from console.sources import ops_api
+from console.sources.alertmanager import fetch_alerts
 from console.sources.http import SourceError
-from console.sources.metrics_scrape import Samples, scrape
+from console.sources.metrics_scrape import ScrapeFeed
+from console.sources.prometheus import PrometheusFeed
 
-HISTORY_POINTS = 60  # sparkline length: two minutes at the default refresh
 DEAD_LETTER_GROWTH_WINDOW_S = 300.0
 
 Fetcher = Callable[[], Awaitable[tuple[Any, datetime | None]]]
 
 # Source names, in the order panels appear.
-HEALTH, METRICS, WORKERS, LEASES, DEAD_LETTERS = "health", "metrics", "workers", "leases", "dead_letters"
+HEALTH, METRICS, WORKERS, LEASES, DEAD_LETTERS, ALERTS = "health", "metrics", "workers", "leases", "dead_letters", "alerts"
 
 
 class Poller:
     def __init__(self, config: Config, client: httpx.AsyncClient | None = None, clock: Callable[[], float] = time.time):
         self.config = config
         self._clock = clock
-        token = read_token(config.api)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._client = client or httpx.AsyncClient(headers=headers, follow_redirects=False)
+        self._client = client or httpx.AsyncClient(headers=bearer_headers(config.api), follow_redirects=False)
         api = config.api
+        metrics = config.metrics
+        top = metrics.top_series if isinstance(metrics, PrometheusMetricsConfig) else 3
+        self.signals = [SignalState(signal, metrics, top) for signal in config.signals]
+        if isinstance(metrics, PrometheusMetricsConfig):
+            self.feed: ScrapeFeed | PrometheusFeed = PrometheusFeed(metrics, self.signals, clock)
+        else:
+            self.feed = ScrapeFeed(self._client, config.metrics_url, api.timeout_s, self.signals, clock)
         self._fetchers: dict[str, Fetcher] = {
             HEALTH: lambda: ops_api.fetch_health(self._client, api),
-            METRICS: self._fetch_metrics,
+            METRICS: self.feed.refresh,
             WORKERS: lambda: ops_api.fetch_workers(self._client, api),
             LEASES: lambda: ops_api.fetch_leases(self._client, api),
             DEAD_LETTERS: lambda: ops_api.fetch_dead_letters(self._client, api),
         }
+        self._timeouts = {name: api.timeout_s for name in self._fetchers}
+        self._alerts_client: httpx.AsyncClient | None = None
+        if config.alertmanager is not None:
+            alertmanager = config.alertmanager
+            # Its own client: the ops API's token is not Alertmanager's to see.
+            self._alerts_client = httpx.AsyncClient(headers=bearer_headers(alertmanager, "alertmanager"))
+            self._fetchers[ALERTS] = lambda: fetch_alerts(self._alerts_client, alertmanager)
+            self._timeouts[ALERTS] = alertmanager.timeout_s
+        if isinstance(metrics, PrometheusMetricsConfig):
+            self._timeouts[METRICS] = metrics.timeout_s
         self._states = {name: SourceState(name) for name in self._fetchers}
-        self._counter_series: dict[str, tuple[float, Series]] = {}
-        self._latest: dict[str, tuple[float | None, str]] = {}
-        self._history: dict[str, deque[float]] = {s.name: deque(maxlen=HISTORY_POINTS) for s in config.signals}
         self._dead_letter_totals: deque[tuple[float, float]] = deque(maxlen=1000)
 
     async def aclose(self) -> None:
+        self.feed.close()
         await self._client.aclose()
-
-    async def _fetch_metrics(self) -> tuple[Samples, None]:
-        return await scrape(self._client, self.config.metrics_url, self.config.api.timeout_s), None
+        if self._alerts_client is not None:
+            await self._alerts_client.aclose()
 
     async def _run(self, name: str) -> None:
         fetcher = self._fetchers[name]
-        deadline = self.config.api.timeout_s
+        deadline = self._timeouts[name]
         try:
             # httpx's timeout is per read; a server that trickles bytes needs a total deadline.
-            data, server_now = await asyncio.wait_for(fetcher(), timeout=deadline + 0.5)
+            data, server_now = await asyncio.wait_for(fetcher(), timeout=deadline + 1.0)
         except SourceError as exc:
             self._failed(name, str(exc))
         except asyncio.TimeoutError:
@@ -81,61 +96,24 @@ class Poller:
     def _succeeded(self, name: str, data: Any, server_now: datetime | None) -> None:
         now = self._clock()
         self._states[name] = SourceState(name, data, now, "", server_now)
-        if name == METRICS:
-            self._update_signals(data, now)
-        elif name == DEAD_LETTERS:
+        if name == DEAD_LETTERS:
             # Growth is measured on the backend's clock when it tells us one: "+40 in 5m"
             # must mean the backend's five minutes, whatever our polling jitter.
             at = server_now.timestamp() if server_now is not None else now
             self._dead_letter_totals.append((at, float(data.total)))
-
-    def _update_signals(self, samples: Samples, now: float) -> None:
-        for signal in self.config.signals:
-            series = matching_series(samples, signal.metric, signal.labels)
-            note = "no data" if not series else ""
-            if signal.kind == "counter":
-                previous = self._counter_series.get(signal.name)
-                self._counter_series[signal.name] = (now, series)
-                if previous is None and series:
-                    value, note = None, "collecting"  # a rate needs two scrapes
-                else:
-                    rates = counter_rates(previous[1], series, now - previous[0]) if previous else {}
-                    value = aggregate(rates.values(), signal.aggregate)
-                    if value is not None:
-                        value *= 60.0 if signal.rate_per == "min" else 1.0
-            else:
-                value = aggregate(series.values(), signal.aggregate)
-            if value is not None:
-                value *= signal.scale
-                self._history[signal.name].append(value)
-            self._latest[signal.name] = (value, note)
-
-    def _readings(self) -> tuple[SignalReading, ...]:
-        readings = []
-        for signal in self.config.signals:
-            value, note = self._latest.get(signal.name, (None, "waiting for metrics"))
-            readings.append(
-                SignalReading(
-                    name=signal.name,
-                    title=signal.title,
-                    unit=signal.unit,
-                    value=value,
-                    level=level_of(value, signal.warn, signal.crit, signal.bad),
-                    history=tuple(self._history[signal.name]),
-                    note=note,
-                )
-            )
-        return tuple(readings)
 
     async def poll(self) -> Snapshot:
         await asyncio.gather(*(self._run(name) for name in self._fetchers))
         now = self._clock()
         latest = self._dead_letter_totals[-1][0] if self._dead_letter_totals else now
         change = growth(self._dead_letter_totals, latest, DEAD_LETTER_GROWTH_WINDOW_S)
+        histories = {state.signal.name: state.history() for state in self.signals}
         return Snapshot(
             taken_at=now,
             sources=dict(self._states),
-            signals=self._readings(),
+            signals=tuple(state.reading(histories[state.signal.name]) for state in self.signals),
             dead_letter_growth=None if change is None else int(change[0]),
             dead_letter_growth_window_s=0.0 if change is None else change[1],
+            severity_hints=severity_hints(self.config.severity_hints, histories),
+            exit_criteria=exit_criteria(self.config.exit_criteria, histories),
         )

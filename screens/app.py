@@ -14,9 +14,12 @@ from textual.timer import Timer
 from console.config import Config
 from console.poller import Poller
 from console.text import plain
+from screens.alert_detail import AlertDetailScreen
 from screens.dashboard import DashboardScreen
 from screens.help import HelpScreen
 from screens.messages import PollFailed, SnapshotLoaded
+from screens.signals import SignalsScreen
+from screens.widgets.alerts_panel import AlertsPanel
 
 
 class OpsConsoleApp(App[None]):
@@ -25,6 +28,7 @@ class OpsConsoleApp(App[None]):
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the console"),
         Binding("r", "refresh", "Refresh", id="refresh", tooltip="Poll every source now"),
         Binding("question_mark", "help", "Keys", id="help", key_display="?", tooltip="Show every key and what each panel means"),
+        Binding("s", "signals", "Signals", id="signals", tooltip="Every signal in full: trend, drain estimate, history, largest series"),
     ]
 
     def __init__(self, config: Config, poller: Poller | None = None, clock: Callable[[], float] = time.time):
@@ -79,6 +83,8 @@ class OpsConsoleApp(App[None]):
     @on(SnapshotLoaded)
     def _snapshot_loaded(self, message: SnapshotLoaded) -> None:
         self.dashboard.show(message.snapshot)
+        if isinstance(self.screen, SignalsScreen):
+            self.screen.show(message.snapshot)
         self._poll_finished()
 
     @on(PollFailed)
@@ -102,9 +108,18 @@ class OpsConsoleApp(App[None]):
         ]
         self.push_screen(HelpScreen(rows))
 
+    def action_signals(self) -> None:
+        if not isinstance(self.screen, SignalsScreen):
+            self.push_screen(SignalsScreen(self.dashboard.snapshot))
+
+    @on(AlertsPanel.AlertChosen)
+    def _alert_chosen(self, message: AlertsPanel.AlertChosen) -> None:
+        self.push_screen(AlertDetailScreen(message.alert))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Refresh now", "Poll every source now", self.action_refresh)
         yield SystemCommand("Show keys", "Every key and what each panel means", self.action_help)
+        yield SystemCommand("Show signals", "Trend, drain estimate, history and largest series of every signal", self.action_signals)
         if isinstance(screen, DashboardScreen):
             yield from screen.palette_commands()
         yield from super().get_system_commands(screen)

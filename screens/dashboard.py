@@ -14,9 +14,11 @@ from console.config import Config
 from console.format import staleness
 from console.models import Snapshot
 from console.poller import METRICS
+from screens.widgets.alerts_panel import AlertsPanel
 from screens.widgets.dead_letter_panel import DeadLetterPanel
 from screens.widgets.health_bar import HealthBar
 from screens.widgets.leases_panel import LeasesPanel
+from screens.widgets.rule_bars import ExitCriteriaBar, SeverityHintBar
 from screens.widgets.signal_tile import SignalTile
 from screens.widgets.source_panel import SourcePanel
 from screens.widgets.status_bar import StatusBar
@@ -34,10 +36,16 @@ class DashboardScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status-bar")
+        yield SeverityHintBar(id="severity-hint")
         with Horizontal(id="tiles"):
             for signal in self.config.signals:
-                yield SignalTile(id=f"tile-{signal.name}", classes="tile")
+                if signal.tile:
+                    yield SignalTile(id=f"tile-{signal.name}", classes="tile")
         yield HealthBar(id="health")
+        if self.config.exit_criteria:
+            yield ExitCriteriaBar(id="exit-criteria")
+        if self.config.alertmanager is not None:
+            yield AlertsPanel(id="alerts", classes="panel")
         with Horizontal(id="fleet"):
             yield WorkersPanel(self.config.heartbeat_stale_s, id="workers", classes="panel")
             yield LeasesPanel(id="leases", classes="panel")
@@ -58,9 +66,13 @@ class DashboardScreen(Screen):
             return
         self.show_status()
         marker = staleness(snapshot.source(METRICS), snapshot.taken_at)
-        for reading in snapshot.signals:
-            self.query_one(f"#tile-{reading.name}", SignalTile).show(reading, marker)
+        for tile in self.query(SignalTile):
+            reading = next(r for r in snapshot.signals if tile.id == f"tile-{r.name}")
+            tile.show(reading, marker)
+        self.query_one(SeverityHintBar).show(snapshot)
         self.query_one(HealthBar).show(snapshot)
+        for bar in self.query(ExitCriteriaBar):
+            bar.show(snapshot)
         for panel in self.query(SourcePanel):
             panel.show(snapshot)
 
@@ -70,7 +82,10 @@ class DashboardScreen(Screen):
         )
 
     def palette_commands(self) -> Iterable[SystemCommand]:
-        for panel_id, title in (("workers", "Workers"), ("leases", "Leases"), ("dead-letters", "Dead letters")):
+        panels = [("workers", "Workers"), ("leases", "Leases"), ("dead-letters", "Dead letters")]
+        if self.config.alertmanager is not None:
+            panels.insert(0, ("alerts", "Alerts"))
+        for panel_id, title in panels:
             yield SystemCommand(
                 f"Go to {title}",
                 f"Move the cursor into the {title.lower()} table",

@@ -14,8 +14,13 @@ KeyRow = tuple[str, str, str]  # key, description, tooltip
 
 PANELS = (
     ("Header", "environment, age of the oldest data on screen, refresh interval; STALE names failing sources"),
-    ("Tiles", "one signal each: value, unit, colour from its warn/crit thresholds, sparkline of values seen"),
+    ("Suggestion", "a red line under the header when a severity rule from the config has held: a hint, you decide"),
+    ("Tiles", "one signal each: value, unit, colour from warn/crit, sparkline of the history window, "
+     "trend (↑ rising, ↓ falling, → flat) and how long it held (≥ = all the history there is); "
+     "a backlog says when it drains or 'no drain'"),
     ("Health", "what the backend's health endpoint answers, check by check"),
+    ("Exit", "exit criteria from the config: ✓ met or ✗ not, held / needed"),
+    ("Alerts", "firing alerts from Alertmanager, newest first; Enter shows labels, annotations, runbook link"),
     ("Workers", "state, Beat = age of the last heartbeat (red when late), current job, Held = leases held"),
     ("Leases", "job, worker, Age = how long held, time to expiry; STALE = expired but still held"),
     ("Dead letters", "total, growth over the last 5 minutes, top error classes, newest entries"),

@@ -41,7 +41,10 @@ def test_shipped_config_is_valid():
         "lease_conflict_rate",
         "backpressure",
         "recovery_latency",
+        "dead_letters",
     ]
+    assert [s.name for s in config.signals if s.tile] == [s.name for s in config.signals][:5]
+    assert config.severity_hints and config.exit_criteria
     assert config.metrics_url == config.api.base_url + "/metrics"
 
 

@@ -58,6 +58,13 @@ def exposition(sim: Simulation) -> str:
     _family(lines, "oris_runtime_leases_expired", "gauge", "Held leases past their expiry.", [("", expired)])
     _family(
         lines,
+        "oris_runtime_stage_runs_total",
+        "counter",
+        "Finished stage runs, failed or not.",
+        [(f'{{stage="{s}"}}', c[("stage_runs", s)]) for s in STAGES],
+    )
+    _family(
+        lines,
         "oris_runtime_stage_failures_total",
         "counter",
         "Failed stage runs.",

@@ -295,6 +295,7 @@ class Simulation:
         assert job is not None
         stage = STAGES[job.stage]
         failure = self._failure(stage)
+        self.counters[("stage_runs", stage)] += 1
         if failure is None:
             job.stage += 1
             if job.stage < len(STAGES):

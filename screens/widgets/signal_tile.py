@@ -1,10 +1,11 @@
-"""A signal tile: value and unit coloured by threshold, and a sparkline of what was seen."""
+"""A signal tile: value and unit coloured by threshold, a sparkline of the history window,
+and where it is heading (↑17m, drains in ~7m)."""
 
 from __future__ import annotations
 
 from rich.text import Text
 
-from console.format import number, sparkline
+from console.format import drain_text, number, resample, sparkline, trend_short
 from console.models import Level, SignalReading
 from console.text import plain
 from screens.widgets.quiet_static import QuietStatic
@@ -16,10 +17,11 @@ class SignalTile(QuietStatic):
     def show(self, reading: SignalReading, stale_marker: str) -> None:
         for level in Level:
             self.set_class(level is reading.level, f"-{level.value}")
-        self.set_class(bool(stale_marker), "-stale")
+        stale = bool(stale_marker or reading.error)
+        self.set_class(stale, "-stale")
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(plain(reading.title), style="bold")
-        if stale_marker:
+        if stale:
             text.append(" stale", style="bold red")
         text.append("\n")
         if reading.value is None:
@@ -30,6 +32,19 @@ class SignalTile(QuietStatic):
                 text.append(" " + plain(reading.unit), style="dim")
             if reading.level in (Level.WARN, Level.CRIT):
                 text.append(" " + reading.level.value.upper(), style=LEVEL_STYLES[reading.level])
+        text.append("\n")
         width = max(1, self.content_size.width or 12)
-        text.append("\n" + sparkline(reading.history, width), style=LEVEL_STYLES[reading.level])
+        if reading.error:
+            # The query's own failure (a PromQL error, a timeout) on this tile only.
+            text.append(plain(reading.error, 200), style="red")
+        else:
+            suffix = " ".join(part for part in (trend_short(reading.trend), self._drain(reading)) if part)
+            spark_width = max(0, width - len(suffix) - (1 if suffix else 0))
+            text.append(sparkline(resample(reading.history, spark_width), spark_width), style=LEVEL_STYLES[reading.level])
+            if suffix:
+                text.append(" " + suffix if spark_width else suffix, style="bold")
         self.show_text(text)
+
+    @staticmethod
+    def _drain(reading: SignalReading) -> str:
+        return drain_text(reading.trend, reading.value) if reading.drain else ""

@@ -1,0 +1,85 @@
+"""Every signal in full: value, trend, drain estimate, the whole history window as a
+sparkline, and the largest series when a query answers several (per tenant, shard, stage)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from console.format import drain_text, duration, number, resample, sparkline, trend_long
+from console.models import Level, SignalReading, Snapshot
+from console.text import plain
+from screens.widgets.quiet_static import QuietStatic
+from screens.widgets.signal_tile import LEVEL_STYLES
+
+
+def signal_text(reading: SignalReading, width: int) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(plain(reading.title, 60), style="bold")
+    text.append("  ")
+    if reading.value is None:
+        text.append(reading.note or "no data", style="dim italic")
+    else:
+        text.append(number(reading.value), style=LEVEL_STYLES[reading.level])
+        if reading.unit:
+            text.append(" " + plain(reading.unit, 20), style="dim")
+        if reading.level in (Level.WARN, Level.CRIT):
+            text.append(" " + reading.level.value.upper(), style=LEVEL_STYLES[reading.level])
+    text.append("  " + trend_long(reading.trend))
+    if reading.drain and (drain := drain_text(reading.trend, reading.value)):
+        text.append(", " + drain, style="bold")
+    if reading.error:
+        text.append("\n  " + plain(reading.error, 500), style="bold red")
+    spark_width = max(10, width - 4)
+    if reading.history:
+        covered = reading.history[-1][0] - reading.history[0][0]
+        text.append("\n  " + sparkline(resample(reading.history, spark_width), spark_width), style=LEVEL_STYLES[reading.level])
+        text.append(f"\n  last {duration(covered)}, {len(reading.history)} points", style="dim")
+    if reading.series:
+        shown = len(reading.series)
+        text.append(f"\n  largest {shown} of {reading.series_count} series:", style="dim")
+        for series in reading.series:
+            labels = ", ".join(f"{k}={v}" for k, v in series.labels) or "(no labels)"
+            text.append(f"\n  {number(series.value):>8}  ", style="bold")
+            text.append(plain(labels, 200))
+    return text
+
+
+class SignalsScreen(Screen):
+    BINDINGS = [
+        Binding("escape,s", "app.pop_screen", "Back", id="signals.back", tooltip="Back to the dashboard"),
+    ]
+    DEFAULT_CSS = """
+    SignalsScreen .signal { padding: 0 1 1 1; }
+    """
+
+    def __init__(self, snapshot: Snapshot | None):
+        super().__init__()
+        self.snapshot = snapshot
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield QuietStatic("waiting for metrics", id="signals-waiting")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.snapshot is not None:
+            self.show(self.snapshot)
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        scroll = self.query_one(VerticalScroll)
+        for waiting in self.query("#signals-waiting"):
+            waiting.remove()
+        width = self.size.width or 80
+        for reading in snapshot.signals:
+            found = self.query(f"#signal-{reading.name}")
+            block = found.first(QuietStatic) if found else None
+            if block is None:
+                block = QuietStatic(id=f"signal-{reading.name}", classes="signal")
+                scroll.mount(block)
+            block.show_text(signal_text(reading, width))
