@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from console.config import Config, ConfigError, find_config, load_config, read_token, shipped_config_path
+from console.config import Config, ConfigError, ConfigProblem, check_tokens, find_config, load_config, shipped_config_path
 
 EXIT_CONFIG = 2
 
@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="validate a config file; prints ok or every problem")
     check.add_argument("path", nargs="?", help="config file (default: the normal lookup)")
+    check.add_argument(
+        "--online", action="store_true", help="also ask Prometheus to evaluate every query, and the other servers to answer"
+    )
 
     sim = sub.add_parser("sim", help="run the demo backend as an HTTP server in the foreground")
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
@@ -45,14 +48,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check_config(path_arg: str | None) -> int:
+def _check_config(path_arg: str | None, online: bool) -> int:
     try:
         path = find_config(path_arg)
         config = load_config(path)
+        check_tokens(config)
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
         return EXIT_CONFIG
     print(f"ok: {path} (environment {config.environment!r}, {len(config.signals)} signals)")
+    if not online:
+        return 0
+    from console.online_check import check_online
+
+    answered, problems = check_online(config)
+    for line in answered:
+        print(f"ok: {line}")
+    if problems:
+        print(ConfigError(path, [ConfigProblem("", "", problem) for problem in problems]).report(), file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 
@@ -80,7 +94,7 @@ def _load_for_ui(args: argparse.Namespace) -> Config:
 def _run_console(args: argparse.Namespace) -> int:
     try:
         config = _load_for_ui(args)
-        read_token(config.api)  # a missing token file is a config problem, said before the screen opens
+        check_tokens(config)  # a missing token file is a config problem, said before the screen opens
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
         return EXIT_CONFIG
@@ -103,7 +117,7 @@ def _run_console(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "check-config":
-        return _check_config(args.path)
+        return _check_config(args.path, args.online)
     if args.command == "sim":
         return _run_sim(args)
     return _run_console(args)

@@ -443,6 +443,15 @@ def read_token(source: TokenSource, key: str = "api", environ: dict[str, str] | 
     return None
 
 
+def check_tokens(config: Config) -> None:
+    """Read every configured token once, so a missing token file is said before anything starts."""
+    read_token(config.api, "api")
+    if isinstance(config.metrics, PrometheusMetricsConfig):
+        read_token(config.metrics, "metrics")
+    if config.alertmanager is not None:
+        read_token(config.alertmanager, "alertmanager")
+
+
 def bearer_headers(source: TokenSource, key: str = "api") -> dict[str, str]:
     token = read_token(source, key)
     return {"Authorization": f"Bearer {token}"} if token else {}

@@ -40,7 +40,8 @@ class SignalState:
         if value is not None and (not self.points or at > self.points[-1][0]):
             self.points.append((at, value))
         self._prune(at)
-        ranked = sorted((series or {}).items(), key=lambda item: item[1], reverse=True)
+        # Worst first: the largest when high is bad, the smallest when low is (stage success).
+        ranked = sorted((series or {}).items(), key=lambda item: item[1], reverse=self.signal.bad == "high")
         self.series_count = len(ranked)
         shown = ranked[: self.top_series] if len(ranked) > 1 else []
         self.series = tuple(SeriesValue(labels, v * self.signal.scale) for labels, v in shown)

@@ -14,11 +14,15 @@ LEVEL_STYLES = {Level.OK: "bold green", Level.WARN: "bold yellow", Level.CRIT: "
 
 
 class SignalTile(QuietStatic):
+    """Three lines; at 80 columns a tile may have only 12, so the unit and the trend's
+    duration give way before the level word and the drain estimate do."""
+
     def show(self, reading: SignalReading, stale_marker: str) -> None:
         for level in Level:
             self.set_class(level is reading.level, f"-{level.value}")
         stale = bool(stale_marker or reading.error)
         self.set_class(stale, "-stale")
+        width = max(1, self.content_size.width or 12)
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(plain(reading.title), style="bold")
         if stale:
@@ -27,18 +31,13 @@ class SignalTile(QuietStatic):
         if reading.value is None:
             text.append(reading.note or "no data", style="dim italic")
         else:
-            text.append(number(reading.value), style=LEVEL_STYLES[reading.level])
-            if reading.unit:
-                text.append(" " + plain(reading.unit), style="dim")
-            if reading.level in (Level.WARN, Level.CRIT):
-                text.append(" " + reading.level.value.upper(), style=LEVEL_STYLES[reading.level])
+            text.append_text(self._value(reading, width))
         text.append("\n")
-        width = max(1, self.content_size.width or 12)
         if reading.error:
             # The query's own failure (a PromQL error, a timeout) on this tile only.
             text.append(plain(reading.error, 200), style="red")
         else:
-            suffix = " ".join(part for part in (trend_short(reading.trend), self._drain(reading)) if part)
+            suffix = self._heading(reading, width)
             spark_width = max(0, width - len(suffix) - (1 if suffix else 0))
             text.append(sparkline(resample(reading.history, spark_width), spark_width), style=LEVEL_STYLES[reading.level])
             if suffix:
@@ -46,5 +45,21 @@ class SignalTile(QuietStatic):
         self.show_text(text)
 
     @staticmethod
-    def _drain(reading: SignalReading) -> str:
-        return drain_text(reading.trend, reading.value) if reading.drain else ""
+    def _value(reading: SignalReading, width: int) -> Text:
+        style = LEVEL_STYLES[reading.level]
+        level = f" {reading.level.value.upper()}" if reading.level in (Level.WARN, Level.CRIT) else ""
+        unit = f" {plain(reading.unit)}" if reading.unit else ""
+        value = number(reading.value)
+        if len(value + unit + level) > width:
+            unit = ""
+        return Text.assemble((value, style), (unit, "dim"), (level, style))
+
+    @staticmethod
+    def _heading(reading: SignalReading, width: int) -> str:
+        """"↑17m", or for a backlog "↑17m no drain" / "↓ drains in ~7m", shortened to fit."""
+        trend = trend_short(reading.trend)
+        drain = drain_text(reading.trend, reading.value) if reading.drain else ""
+        full = " ".join(part for part in (trend, drain) if part)
+        if len(full) <= width - 3 or not drain:
+            return full
+        return f"{trend[:1]}{drain.removeprefix('drains in ')}"
