@@ -23,7 +23,7 @@ from screens.help import HelpScreen
 from screens.signals import SignalsScreen
 from screens.widgets.signal_tile import SignalTile
 from tests.conftest import screen_text, wait_for
-from tests.metrics_servers import QUEUE_ALERT_THRESHOLD, Server, binary, start_alertmanager, start_prometheus, wait_for_scrapes
+from bench.metrics_servers import QUEUE_ALERT_THRESHOLD, Server, binary, start_alertmanager, start_prometheus, wait_for_scrapes
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRAPES = 'count_over_time(up{job="demo"}[10m])'  # how many times Prometheus scraped the demo
