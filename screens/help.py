@@ -50,7 +50,7 @@ class HelpScreen(ModalScreen[None]):
         keys.add_column()
         for key, description, tooltip in self.console_keys:
             keys.add_row(Text(key), Text(f"{description}: {tooltip}" if tooltip else description))
-        keys.add_row(Text("tab"), Text("move between the workers, leases and dead-letter tables"))
+        keys.add_row(Text("tab"), Text("move between the alerts, workers, leases and dead-letter tables"))
         keys.add_row(Text("↑ ↓ pgup pgdn"), Text("move the cursor in the focused table"))
         keys.add_row(Text("ctrl+p"), Text("command palette: every command, searchable"))
         keys.add_row(Text("ctrl+q"), Text("quit from anywhere"))

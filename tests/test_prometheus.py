@@ -276,3 +276,50 @@ def test_the_profiles_alert_rules_and_scrape_job_are_valid_prometheus_config(tmp
     config.write_text((ROOT / "profiles/prometheus/prometheus-scrape.yml").read_text() + f"rule_files: ['{rules}']\n")
     checked = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+async def test_a_hung_prometheus_never_blocks_keys(frozen_demo, silent_server, tmp_path):
+    """Prometheus accepts connections and never answers: keys still work at once, the other
+    panels fill in, and the tiles go stale with the deadline as the reason."""
+    data = tomllib.loads(shipped_config_path().read_text())
+    data["api"]["base_url"] = frozen_demo.url
+    data["refresh_interval_s"] = 0.5
+    data["metrics"] = {"source": "prometheus", "url": silent_server, "timeout_s": 1}
+    data["signals"] = SIGNALS
+    data["severity_hints"], data["exit_criteria"] = [], []
+    app = OpsConsoleApp(parse_config(data))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "Workers 8" in screen_text(app), what="the workers panel")
+        assert app.dashboard.snapshot.source("metrics").ok_at is None
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)  # no waiting: the press is handled at once
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "timed out after 1s" in screen_text(app), what="the metrics deadline")
+        assert "no data: timed out" in screen_text(app) or "STALE metrics" in screen_text(app)
+
+
+def test_prometheus_benchmark_runs_in_quick_mode():
+    result = subprocess.run(
+        [sys.executable, "bench/prometheus_refresh.py", "--quick"], capture_output=True, text=True, cwd=ROOT, timeout=180
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = dict(line.split(None, 1) for line in result.stdout.splitlines())
+    assert figures["signals"] == "10"
+    assert float(figures["prometheus_instant_per_refresh"]) == 10.0
+    assert float(figures["console_cpu_ms_per_refresh"]) > 0
+
+
+async def test_alertmanager_down_marks_only_the_alerts_panel_stale(frozen_demo, alertmanager):
+    data = tomllib.loads(shipped_config_path().read_text())
+    data["api"]["base_url"] = frozen_demo.url
+    data["refresh_interval_s"] = 0.5
+    data["alertmanager"] = {"url": alertmanager.url, "timeout_s": 1}
+    app = OpsConsoleApp(parse_config(data))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "Alerts 0 firing" in screen_text(app), what="an answer from Alertmanager")
+        alertmanager.stop()
+        await wait_for(pilot, lambda: "connection refused" in screen_text(app), timeout=15, what="the alerts panel stale")
+        assert app.dashboard.query_one("#alerts").has_class("-stale")
+        snapshot = app.dashboard.snapshot
+        assert [name for name, state in snapshot.sources.items() if state.stale] == ["alerts"]
+        assert reading(app, "queue_depth").value is not None

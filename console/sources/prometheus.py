@@ -59,9 +59,11 @@ def _rejection(exc: PrometheusApiClientException) -> Exception:
 
 
 def _connection_reason(exc: requests.RequestException, timeout_s: float) -> str:
-    if isinstance(exc, requests.Timeout):
-        return f"timed out after {timeout_s:g}s"
     text = str(exc)
+    # With retries off, urllib3 wraps a read timeout in MaxRetryError and requests turns
+    # that into a ConnectionError: only the text still says what happened.
+    if isinstance(exc, requests.Timeout) or "timed out" in text:
+        return f"timed out after {timeout_s:g}s"
     if "Connection refused" in text:
         return "connection refused"
     if "Name or service not known" in text or "Temporary failure in name resolution" in text:
