@@ -190,3 +190,37 @@ async def test_every_panel_fits(demo_server, size):
         # At least a few worker rows are visible even at 80x24; more on a larger terminal.
         visible_rows = workers_table.region.height - 1
         assert visible_rows >= (4 if height == 24 else 15)
+
+
+async def test_exit_criteria_and_severity_hint_follow_the_backend(demo_server):
+    """Scrape source: a flat queue meets 'falling or flat'; a backlog turns it rising, breaks
+    the criterion and raises the SEV-1 suggestion."""
+    from console.config import ExitCriterionConfig, ScrapeMetricsConfig, SeverityHintConfig
+
+    server = demo_server
+    config = config_for(
+        server.url,
+        metrics=ScrapeMetricsConfig(window_min=2, trend_window_min=0.05),  # a 3 s trend window
+        exit_criteria=[ExitCriterionConfig(title="backlog falling or flat", signal="queue_depth",
+                                           trend=["falling", "flat"], for_min=0.03)],
+        severity_hints=[SeverityHintConfig(severity="SEV-1", reason="queue rising, no drain", signal="queue_depth",
+                                           trend=["rising"], for_min=0.03)],
+    )
+    app = OpsConsoleApp(config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "✓ backlog falling or flat" in screen_text(app), what="the criterion met")
+        assert "suggests" not in screen_text(app)
+        server.sim.set_scenario("backlog")
+        for _ in range(40):  # the backend's time moves only when the test says so
+            server.sim.advance(20)
+            await pilot.pause(0.2)
+            if "suggests SEV-1" in screen_text(app):
+                break
+        text = screen_text(app)
+        assert "suggests SEV-1" in text and "queue rising, no drain" in text
+        assert "✗ backlog falling or flat (not now)" in text
+        assert "↑" in tile_text_line(app, "queue_depth", 2) and "no drain" in tile_text_line(app, "queue_depth", 2)
+
+
+def tile_text_line(app, name: str, line: int) -> str:
+    return str(app.dashboard.query_one(f"#tile-{name}", SignalTile).content).split("\n")[line]
