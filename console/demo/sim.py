@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from console.demo.dead_letters import TENANTS, DeadLetterQueue, StoredLetter, iso, payload_for
+from console.demo.faults import FaultSet
 from console.demo.scenarios import MEAN_JOB_SECONDS, SCENARIOS_BY_NAME, STAGE_SECONDS, STAGES, Failure, Scenario
 
 STEP_S = 0.25
@@ -119,6 +120,7 @@ class Simulation:
         self._recoveries: deque[tuple[float, float]] = deque()
         self._next_job = 1
         self._next_lease = 1
+        self.faults = FaultSet()  # how the HTTP layer misbehaves (POST /sim/faults)
         self._arrival_debt = 0.0
         self._apply_stalls()
         self._run_until(warmup_s)
