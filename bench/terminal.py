@@ -33,6 +33,9 @@ class ConsoleProcess:
     proc: subprocess.Popen | None = None
     master: int = -1
     bytes_written: int = 0
+    record: bool = False
+    """Keep every byte written (`raw`), to check what reached the terminal."""
+    raw: bytearray = field(default_factory=bytearray)
     started_at: float = 0.0
     screen: pyte.Screen = field(init=False)
     stream: pyte.ByteStream = field(init=False)
@@ -70,6 +73,8 @@ class ConsoleProcess:
                 except OSError:
                     return
                 self.bytes_written += len(chunk)
+                if self.record:
+                    self.raw += chunk
                 self.stream.feed(chunk)
 
     def wait_until(self, predicate, timeout: float) -> float | None:

@@ -40,3 +40,21 @@ def test_bad_config_in_a_terminal_prints_the_problem_not_a_traceback(tmp_path):
         assert "Traceback" not in console.text()
     finally:
         console.stop()
+
+
+def test_hostile_backend_text_never_reaches_the_terminal():
+    # Byte level: what the console writes to a real pty, with every string the demo
+    # backend serves carrying escape sequences, bidi and zero-width characters.
+    console = ConsoleProcess(["--demo", "--fault", "*:hostile"], record=True).start()
+    try:
+        shown = console.wait_until(lambda text: "␛]52;c;" in text and re.search(r"Workers \d+", text), timeout=30)
+        assert shown is not None, console.text()
+        console.pump(2.5)  # and after another refresh
+        raw = bytes(console.raw)
+        for sequence in ("\x1b[2J", "\x1b[1;31mCLEARED", "\x1b]52;", "\x1b]8;;http://evil", "\x9b", "\u202e", "\u200b", "\ufeff"):
+            assert sequence.encode() not in raw, sequence
+        assert "␛[2J␛[1;31mCLEARED␛]52;c;".encode() in raw  # what the operator sees instead
+        console.send(b"q")
+        assert console.wait_exit(timeout=10) == 0
+    finally:
+        console.stop()
