@@ -102,6 +102,21 @@ class ConsoleProcess:
     def send(self, keys: bytes) -> None:
         os.write(self.master, keys)
 
+    def resize(self, width: int, height: int) -> None:
+        """Resize the terminal, as a window manager would (SIGWINCH)."""
+        self.width, self.height = width, height
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+        self.screen.resize(height, width)
+        os.killpg(self.proc.pid, signal.SIGWINCH)
+
+    def cells(self) -> list[tuple[str, str, str, bool, bool]]:
+        """Every cell as the emulator holds it: character, colours, bold, reverse."""
+        return [
+            (c.data, c.fg, c.bg, c.bold, c.reverse)
+            for y in range(self.height)
+            for c in (self.screen.buffer[y][x] for x in range(self.width))
+        ]
+
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from bench.backend import DemoBackend
 from bench.terminal import ConsoleProcess
 
 
@@ -58,3 +59,27 @@ def test_hostile_backend_text_never_reaches_the_terminal():
         assert console.wait_exit(timeout=10) == 0
     finally:
         console.stop()
+
+
+def test_partial_repaints_leave_the_same_screen_as_a_full_repaint():
+    # The console repaints only the cells that changed. After many such updates, the
+    # terminal must hold exactly what a full repaint (forced by a resize) draws.
+    with DemoBackend("--speed", "0", "--seed", "5", refresh_s=600) as backend:
+        console = ConsoleProcess(backend.console_args()).start()
+        try:
+            assert console.wait_until(lambda text: re.search(r"Workers \d+", text), timeout=30) is not None
+            for step, scenario in enumerate(["healthy", "stale-leases", "provider-outage", "healthy"]):
+                backend.post("/sim/scenario", {"scenario": scenario})
+                backend.post("/sim/advance", {"seconds": 7 + 20 * step})
+                console.send(b"r")
+                console.pump(0.8)
+            console.send(b"\t")  # the cursor row moves into the workers table
+            console.pump(0.5)
+            partial = console.cells()
+            console.resize(100, 30)
+            console.pump(0.5)
+            console.resize(80, 24)
+            console.pump(1.0)
+            assert console.cells() == partial, console.text()
+        finally:
+            console.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from console.format import duration
+from console.format import coarse_age, duration
 from console.models import Lease, Snapshot, SourceState, seconds_between
 from console.poller import LEASES
 from screens.widgets.source_panel import SourcePanel
@@ -43,11 +43,12 @@ class LeasesPanel(SourcePanel):
         rows = {}
         for lease in ordered:
             stale = lease.is_stale(now)
-            expires = duration(lease.expires_in(now))
+            # Live ages in 10 s steps; how long a stale lease has been expired, by the second.
+            expires = duration(lease.expires_in(now)) + " STALE" if stale else coarse_age(lease.expires_in(now))
             rows[lease.id or f"{lease.job}@{lease.worker}"] = (
                 cell(lease.job),
                 cell(lease.worker),
-                cell(duration(seconds_between(lease.acquired_at, now))),
-                cell(f"{expires} STALE" if stale else expires, "bold red" if stale else ""),
+                cell(coarse_age(seconds_between(lease.acquired_at, now))),
+                cell(expires, "bold red" if stale else ""),
             )
         sync_rows(self.query_one(DataTable), rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from console.format import duration
+from console.format import coarse_age, duration
 from console.models import Snapshot, SourceState, Worker, seconds_between
 from console.poller import WORKERS
 from screens.widgets.source_panel import SourcePanel
@@ -44,11 +44,12 @@ class WorkersPanel(SourcePanel):
     def show_data(self, state: SourceState, snapshot: Snapshot) -> None:
         rows = {}
         for worker in sorted(state.data, key=lambda w: w.id):
-            late = self._late(worker, state)
+            late, age = self._late(worker, state), self._age(worker, state)
             rows[worker.id] = (
                 cell(worker.id),
                 cell(worker.state, STATE_STYLES.get(worker.state, "")),
-                cell(duration(self._age(worker, state)), "bold red" if late else ""),
+                # A late worker's age counts by the second; an alive one's in 5 s steps.
+                cell(duration(age) if late else coarse_age(age, 5), "bold red" if late else ""),
                 cell(worker.current_job or "-"),
                 cell("?" if worker.leases_held is None else worker.leases_held),
             )
