@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent.parent  # the backend always runs from this tree
 
 
 class DemoBackend:
@@ -32,7 +32,7 @@ class DemoBackend:
     def __enter__(self) -> DemoBackend:
         self._proc = subprocess.Popen(
             [sys.executable, "-u", "-m", "console.cli", "sim", "--port", "0", *self.sim_args],
-            cwd=ROOT,
+            cwd=HERE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -44,7 +44,7 @@ class DemoBackend:
             self.__exit__()
             raise SystemExit(f"the demo backend did not start: {line}{self._proc.stdout.read()}")
         self.url = found.group()
-        config = re.sub(r'(?m)^base_url = ".*"', f'base_url = "{self.url}"', (ROOT / "config.toml").read_text())
+        config = re.sub(r'(?m)^base_url = ".*"', f'base_url = "{self.url}"', (HERE / "config.toml").read_text())
         if self.refresh_s is not None:
             config = re.sub(r"(?m)^refresh_interval_s = \S+", f"refresh_interval_s = {self.refresh_s}", config)
         self.config_path = Path(self._tmp.name) / "config.toml"

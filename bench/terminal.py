@@ -21,13 +21,18 @@ from pathlib import Path
 
 import pyte
 
-ROOT = Path(__file__).resolve().parent.parent
+# $OPSCONSOLE_SOURCE runs the console from another source tree (an export of another
+# commit), to measure before and after a change with the same benchmark.
+ROOT = Path(os.environ.get("OPSCONSOLE_SOURCE") or Path(__file__).resolve().parent.parent)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CONSOLE = [sys.executable, "-m", "console.cli"]
 
 
 @dataclass
 class ConsoleProcess:
     args: list[str]
+    program: list[str] = field(default_factory=lambda: list(CONSOLE))
+    """What runs in the terminal: the console by default, `watch` for the baseline."""
     width: int = 80
     height: int = 24
     proc: subprocess.Popen | None = None
@@ -50,7 +55,7 @@ class ConsoleProcess:
         env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
         self.started_at = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "console.cli", *self.args],
+            [*self.program, *self.args],
             stdin=slave,
             stdout=slave,
             stderr=slave,
@@ -118,8 +123,9 @@ class ConsoleProcess:
         ]
 
     def cpu_seconds(self) -> float:
+        """CPU time of the process and of its children that ended (curl and jq under watch)."""
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        return sum(int(f) for f in fields[11:15]) / CLOCK_TICKS  # utime stime cutime cstime
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():

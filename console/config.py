@@ -20,7 +20,8 @@ MIN_REFRESH_S = 0.5  # a floor, so the console never hammers the system it watch
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity either: `refresh_interval_s = nan` passed every range check.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class FieldMap(_Strict):

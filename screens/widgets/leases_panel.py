@@ -9,7 +9,7 @@ from console.format import coarse_age, duration
 from console.models import Lease, Snapshot, SourceState, seconds_between
 from console.poller import LEASES
 from screens.widgets.source_panel import SourcePanel
-from screens.widgets.tables import cell, make_table, sync_rows
+from screens.widgets.tables import LIVE_ROWS, cell, make_table, sync_rows
 
 COLUMNS = [("job", "Job"), ("worker", "Worker"), ("age", "Age"), ("expires", "Expires")]
 
@@ -25,7 +25,8 @@ class LeasesPanel(SourcePanel):
         if state.data is None or state.server_now is None:
             return self.TITLE
         stale = sum(1 for lease in state.data if lease.is_stale(state.server_now))
-        return f"Leases {len(state.data)}" + (f", {stale} STALE" if stale else "")
+        shown = f", first {LIVE_ROWS}" if len(state.data) > LIVE_ROWS else ""
+        return f"Leases {len(state.data):,}" + (f", {stale:,} STALE" if stale else "") + shown
 
     def show_data(self, state: SourceState, snapshot: Snapshot) -> None:
         now = state.server_now
@@ -41,7 +42,7 @@ class LeasesPanel(SourcePanel):
             ),
         )
         rows = {}
-        for lease in ordered:
+        for lease in ordered[:LIVE_ROWS]:
             stale = lease.is_stale(now)
             # Live ages in 10 s steps; how long a stale lease has been expired, by the second.
             expires = duration(lease.expires_in(now)) + " STALE" if stale else coarse_age(lease.expires_in(now))

@@ -101,24 +101,37 @@ def make_table(columns: Sequence[tuple[str, str]]) -> DataTable:
     return table
 
 
+LIVE_ROWS = 200
+"""At most this many rows in a dashboard table (the most urgent first); its panel title
+counts them all. Nobody scrolls 5 000 leases on a dashboard, and a DataTable that large
+costs seconds per refresh."""
+MAX_REMOVALS = 20  # each removal renumbers every row: past this, rebuilding is cheaper
+
+
 def sync_rows(table: DataTable, rows: Mapping[str, Sequence[Text]]) -> None:
     """Make `table` show `rows` (key → cells, in order), touching only what changed.
 
     Rows that went away are removed and new rows appended; only when the order changed
     otherwise is the table rebuilt, so a steady list costs no redraw at all.
     """
-    columns = list(table.columns)
-    for key in [key.value for key in table.rows if key.value not in rows]:
+    gone = [key.value for key in table.rows if key.value not in rows]
+    if len(gone) > MAX_REMOVALS:
+        table.clear()
+    for key in gone if len(gone) <= MAX_REMOVALS else ():
         table.remove_row(key)
     existing = [str(key.value) for key in table.rows]
     if existing != list(rows)[: len(existing)]:
         table.clear()
         existing = []
     kept = set(existing)
+    columns = list(table.columns.items())
     for key, cells in rows.items():
         if key not in kept:
             table.add_row(*cells, key=key)
             continue
-        for column, before, after in zip(columns, table.get_row(key), cells):
+        for (column_key, column), before, after in zip(columns, table.get_row(key), cells):
             if not isinstance(before, Text) or text_key(before) != text_key(after):
-                table.update_cell(key, column, after, update_width=True)
+                # Widen a column for a longer cell but never narrow it on a refresh:
+                # narrowing measures the whole column for every changed cell (slow on
+                # big tables), and steady widths redraw less.
+                table.update_cell(key, column_key, after, update_width=after.cell_len > column.content_width)

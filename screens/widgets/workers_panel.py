@@ -9,7 +9,7 @@ from console.format import coarse_age, duration
 from console.models import Snapshot, SourceState, Worker, seconds_between
 from console.poller import WORKERS
 from screens.widgets.source_panel import SourcePanel
-from screens.widgets.tables import cell, make_table, sync_rows
+from screens.widgets.tables import LIVE_ROWS, cell, make_table, sync_rows
 
 COLUMNS = [("worker", "Worker"), ("state", "State"), ("heartbeat", "Beat"), ("job", "Job"), ("leases", "Held")]
 STATE_STYLES = {"busy": "green", "idle": "", "stalled": "bold red", "dead": "bold red", "draining": "yellow"}
@@ -31,8 +31,8 @@ class WorkersPanel(SourcePanel):
             return self.TITLE
         workers: tuple[Worker, ...] = state.data
         late = sum(1 for w in workers if self._late(w, state))
-        suffix = f", {late} late" if late else ""
-        return f"Workers {len(workers)}{suffix}"
+        suffix = (f", {late:,} late" if late else "") + (f", first {LIVE_ROWS}" if len(workers) > LIVE_ROWS else "")
+        return f"Workers {len(workers):,}{suffix}"
 
     def _age(self, worker: Worker, state: SourceState) -> float | None:
         return seconds_between(worker.last_heartbeat, state.server_now)
@@ -43,7 +43,8 @@ class WorkersPanel(SourcePanel):
 
     def show_data(self, state: SourceState, snapshot: Snapshot) -> None:
         rows = {}
-        for worker in sorted(state.data, key=lambda w: w.id):
+        # Late workers first (what the operator is looking for), then by id.
+        for worker in sorted(state.data, key=lambda w: (not self._late(w, state), w.id))[:LIVE_ROWS]:
             late, age = self._late(worker, state), self._age(worker, state)
             rows[worker.id] = (
                 cell(worker.id),
