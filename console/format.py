@@ -28,9 +28,9 @@ def duration(seconds: float | None) -> str:
 def coarse_age(seconds: float | None, step: int = 10) -> str:
     """`duration`, but under 100 s floored to `step` seconds: "<10s", "20s", "-30s", "3m".
 
-    For live columns (lease ages, time to expiry): a column that changes only every
-    `step` seconds costs no redraw, so no bytes down the operator's SSH link, at most
-    refreshes. Precise values are for what is late; see the panels."""
+    For live ages (lease age, time to expiry, heartbeat age): an exact age changes at
+    every refresh, and every change is a redraw sent down the operator's SSH link. The
+    panels show exact ages where they matter: late workers, stale leases."""
     if seconds is None or math.isnan(seconds) or abs(seconds) >= 100:
         return duration(seconds)
     sign = "-" if seconds < 0 else ""

@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from console.demo.faults import HOSTILE_TEXT, parse_cli
+from console.format import coarse_age
+from console.sources.http import http_error, retry_after_s
 from console.demo.server import DemoServer
 from screens.app import OpsConsoleApp
 from tests.conftest import config_for, requests_to, screen_text, set_faults, wait_for
@@ -191,3 +193,25 @@ async def test_different_faults_at_once_each_panel_says_its_own(faulty):
         assert "HTTP 503" in text and "malformed JSON" in text
         assert not dashboard.query_one("#dead-letters").has_class("-stale")
         assert workers_table.row_count == 8  # the last good rows stay
+
+
+def test_retry_after_forms_and_error_messages():
+    now = 1_800_000_000.0
+    assert retry_after_s("20", now) == 20
+    assert retry_after_s("Thu, 01 Jan 1970 00:00:10 GMT", 0.0) == 10
+    assert retry_after_s("Thu, 01 Jan 1970 00:00:10 GMT", 100.0) == 0  # already past
+    assert retry_after_s("99999999", now) == 600  # capped: a pause, not blindness
+    assert retry_after_s("soon", now) is None and retry_after_s("", now) is None
+    headers = httpx.Headers({"Retry-After": "7"})
+    error = http_error(503, headers, b'{"error": "draining", "code": 17}')
+    assert str(error) == "HTTP 503: draining" and error.retry_after_s == 7
+    assert str(http_error(502, httpx.Headers(), b"<html>\n<h1>Bad gateway</h1>")) == "HTTP 502: <html>"
+    assert str(http_error(429, httpx.Headers(), b"")) == "HTTP 429 rate limited"
+    assert len(str(http_error(500, httpx.Headers(), b"x" * 5000))) < 200
+
+
+def test_coarse_ages():
+    assert [coarse_age(s) for s in (0, 9.9, 10, 59, -3, -25, 99, 100, None)] == [
+        "<10s", "<10s", "10s", "50s", "-<10s", "-20s", "90s", "1m", "?"
+    ]
+    assert coarse_age(4.9, 5) == "<5s" and coarse_age(12, 5) == "10s"

@@ -166,7 +166,8 @@ def _hostile_metrics(text: str) -> str:
     # A lone surrogate cannot be encoded in a text body; everything else goes out as is.
     text = text.encode("utf-8", "backslashreplace").decode()
     label = text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-    return f'# HELP demo_hostile {text.splitlines()[0]}\n# TYPE demo_hostile gauge\ndemo_hostile{{note="{label}"}} 1\n'
+    help_text = (text.splitlines() or [""])[0]
+    return f'# HELP demo_hostile {help_text}\n# TYPE demo_hostile gauge\ndemo_hostile{{note="{label}"}} 1\n'
 
 
 # -- parsing ------------------------------------------------------------------------------
