@@ -1,33 +1,30 @@
 """Cost of one refresh with 10 signals from Prometheus: HTTP requests and console CPU.
 
-    .venv/bin/python bench/prometheus_refresh.py            # full: 60 s at a 2 s refresh
-    .venv/bin/python bench/prometheus_refresh.py --quick    # smoke: 8 s
+    .venv/bin/python -m bench prometheus_refresh            # full: 60 s at a 2 s refresh
+    .venv/bin/python -m bench --quick prometheus_refresh    # smoke: 8 s
 
-Starts the demo backend (`opsconsole sim`, its own process), a real Prometheus scraping
-it every second and an Alertmanager, then runs `opsconsole --config` with ten PromQL
-signals as a whole process under an 80x24 pseudo-terminal. Requests are counted by the
-servers themselves (Prometheus' prometheus_http_requests_total), CPU from /proc for the
-console process only. Figures are printed and saved to bench/results/.
+The demo backend (its own process), a real Prometheus scraping it every second and an
+Alertmanager; then `opsconsole --config` with ten PromQL signals as a whole process under
+an 80x24 pseudo-terminal. Requests are counted by Prometheus itself
+(prometheus_http_requests_total), CPU from /proc for the console process only.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.backend import DemoBackend
+from bench.metrics_servers import start_alertmanager, start_prometheus, wait_for_scrapes
+from bench.terminal import ROOT, ConsoleProcess
 
-from bench.metrics_servers import free_port, start_alertmanager, start_prometheus, wait_for_scrapes  # noqa: E402
-from bench.terminal import ROOT, ConsoleProcess  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parent / "results"
+NAME = "prometheus_refresh"
+TARGETS: dict[str, tuple[str, float]] = {}  # the issue asks for the figures, sets no target
 REFRESH_S = 2.0
 QUERIES = {
     "queue_depth": "sum(oris_runtime_queue_depth)",
@@ -73,63 +70,42 @@ def query_requests(prometheus: str) -> dict[str, float]:
     return counts
 
 
-def measure(seconds: float) -> dict[str, float]:
-    work = Path(tempfile.mkdtemp(prefix="opsconsole-bench-"))
-    api_port = free_port()
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "console.cli", "sim", "--port", str(api_port), "--workers", "40"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    alertmanager = start_alertmanager(work / "alertmanager")
-    prometheus = start_prometheus(work / "prometheus", f"127.0.0.1:{api_port}", alertmanager.url.removeprefix("http://"))
-    console = None
-    try:
-        wait_for_scrapes(prometheus)
-        config = work / "config.toml"
-        write_config(config, f"http://127.0.0.1:{api_port}", prometheus.url, alertmanager.url)
-        console = ConsoleProcess(["--config", str(config)]).start()
-        if console.wait_until(lambda text: "data " in text and "old" in text, timeout=30) is None:
-            raise SystemExit("the console never showed data:\n" + console.text())
-        console.pump(REFRESH_S * 2)  # past start-up and the first range queries
-        before, cpu0, t0 = query_requests(prometheus.url), console.cpu_seconds(), time.perf_counter()
-        console.pump(seconds)
-        after, cpu1, elapsed = query_requests(prometheus.url), console.cpu_seconds(), time.perf_counter() - t0
-        instant = after["instant"] - before["instant"]
-        ranged = after["range"] - before["range"]
-        refreshes = instant / len(QUERIES)  # every refresh asks one instant query per signal
-        ops_api_requests = 4  # health, workers, leases, dead letters
-        return {
-            "signals": len(QUERIES),
-            "seconds": round(elapsed, 1),
-            "refreshes": round(refreshes, 1),
-            "prometheus_instant_per_refresh": round(instant / refreshes, 2),
-            "prometheus_range_per_refresh": round(ranged / refreshes, 2),
-            "http_requests_per_refresh": round((instant + ranged) / refreshes + ops_api_requests + 1, 2),
-            "console_cpu_ms_per_refresh": round((cpu1 - cpu0) * 1000 / refreshes, 1),
-            "console_cpu_percent": round((cpu1 - cpu0) / elapsed * 100, 2),
-            "console_rss_mb": round(console.rss_mb(), 1),
-        }
-    finally:
-        if console is not None:
-            console.stop()
-        prometheus.stop()
-        alertmanager.stop()
-        sim.terminate()
-        sim.wait(timeout=10)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smoke mode: proves the benchmark works")
-    args = parser.parse_args()
-    result = measure(8.0 if args.quick else 60.0)
-    width = max(len(k) for k in result)
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
-    RESULTS.mkdir(exist_ok=True)
-    name = "prometheus_refresh_quick.json" if args.quick else "prometheus_refresh.json"
-    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
-
-
-if __name__ == "__main__":
-    main()
+def run(quick: bool) -> dict[str, Any]:
+    seconds = 8.0 if quick else 60.0
+    with tempfile.TemporaryDirectory(prefix="opsconsole-bench-") as tmp, DemoBackend("--workers", "40") as backend:
+        work = Path(tmp)
+        alertmanager = start_alertmanager(work / "alertmanager")
+        prometheus = start_prometheus(work / "prometheus", backend.url.removeprefix("http://"), alertmanager.url.removeprefix("http://"))
+        console = None
+        try:
+            wait_for_scrapes(prometheus)
+            config = work / "config.toml"
+            write_config(config, backend.url, prometheus.url, alertmanager.url)
+            console = ConsoleProcess(["--config", str(config)]).start()
+            if console.wait_until(lambda text: "data " in text and "old" in text, timeout=30) is None:
+                raise SystemExit("the console never showed data:\n" + console.text())
+            console.pump(REFRESH_S * 2)  # past start-up and the first range queries
+            before, cpu0, t0 = query_requests(prometheus.url), console.cpu_seconds(), time.perf_counter()
+            console.pump(seconds)
+            after, cpu1, elapsed = query_requests(prometheus.url), console.cpu_seconds(), time.perf_counter() - t0
+            rss_mb = console.rss_mb()
+        finally:
+            if console is not None:
+                console.stop()
+            prometheus.stop()
+            alertmanager.stop()
+    instant = after["instant"] - before["instant"]
+    ranged = after["range"] - before["range"]
+    refreshes = max(1.0, instant / len(QUERIES))  # every refresh asks one instant query per signal
+    ops_api_requests = 4  # health, workers, leases, dead letters; plus one to Alertmanager
+    return {
+        "signals": len(QUERIES),
+        "seconds": round(elapsed, 1),
+        "refreshes": round(refreshes, 1),
+        "prometheus_instant_per_refresh": round(instant / refreshes, 2),
+        "prometheus_range_per_refresh": round(ranged / refreshes, 2),
+        "http_requests_per_refresh": round((instant + ranged) / refreshes + ops_api_requests + 1, 2),
+        "cpu_ms_per_refresh": round((cpu1 - cpu0) * 1000 / refreshes, 1),
+        "cpu_percent": round((cpu1 - cpu0) / elapsed * 100, 2),
+        "rss_mb": round(rss_mb, 1),
+    }

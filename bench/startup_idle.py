@@ -1,88 +1,67 @@
-"""Startup time and idle cost of `opsconsole --demo` in an 80x24 pseudo-terminal.
+"""Benchmarks 1 and 2: startup time, and the idle cost at the default refresh.
 
-    .venv/bin/python bench/startup_idle.py            # full: 5 launches, 60 s idle
-    .venv/bin/python bench/startup_idle.py --quick    # smoke: 1 launch, 5 s idle
+    .venv/bin/python -m bench startup_idle            # full: 5 launches, 60 s idle
+    .venv/bin/python -m bench --quick startup_idle    # smoke: 1 launch, 2 s idle
 
 Startup is launch → the first frame showing data from every panel (worker and lease
-counts in their titles, a number on the queue-depth tile). Idle cost is measured at the
-default refresh: CPU % of one core, RSS, and bytes written to the terminal per second
-(what an SSH link carries). Figures are printed and saved to bench/results/.
+counts in their titles, the dead-letter total, the data age). Idle cost at the default
+refresh (2 s): CPU % of one core, RSS, and bytes written to the terminal per second
+(what an SSH link carries). The demo backend runs as its own process (speed 1, healthy:
+jobs come and go, so there is something to redraw).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 import statistics
-import sys
 import time
-from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.backend import DemoBackend
+from bench.terminal import ConsoleProcess
 
-from bench.terminal import ConsoleProcess  # noqa: E402
-
-RESULTS = Path(__file__).resolve().parent / "results"
-DATA_SHOWN = [re.compile(r"Workers \d+"), re.compile(r"Leases \d+"), re.compile(r"Dead letters [\d,]+"), re.compile(r"data \d+s old")]
+NAME = "startup_idle"
+TARGETS = {"startup_median_s": ("<=", 1.0), "idle_cpu_percent": ("<=", 3.0), "idle_terminal_bytes_per_s": ("<=", 2048.0)}
+DATA_SHOWN = [re.compile(r"Workers \d+"), re.compile(r"Leases \d+"), re.compile(r"Dead letters [\d,]+"), re.compile(r"data \S+ old")]
 
 
 def shows_data(text: str) -> bool:
     return all(pattern.search(text) for pattern in DATA_SHOWN)
 
 
-def measure_startup(runs: int) -> list[float]:
+def started(backend: DemoBackend) -> tuple[ConsoleProcess, float]:
+    console = ConsoleProcess(backend.console_args()).start()
+    took = console.wait_until(shows_data, timeout=30)
+    if took is None:
+        console.stop()
+        raise SystemExit("the dashboard never showed data:\n" + console.text())
+    return console, took
+
+
+def measure_idle(console: ConsoleProcess, seconds: float, settle: float) -> dict[str, float]:
+    console.pump(settle)  # let start-up work settle
+    cpu0, bytes0, t0 = console.cpu_seconds(), console.bytes_written, time.perf_counter()
+    console.pump(seconds)
+    elapsed = time.perf_counter() - t0
+    return {
+        "idle_seconds": round(elapsed, 1),
+        "idle_cpu_percent": round((console.cpu_seconds() - cpu0) / elapsed * 100, 2),
+        "idle_rss_mb": round(console.rss_mb(), 1),
+        "idle_terminal_bytes_per_s": round((console.bytes_written - bytes0) / elapsed, 1),
+    }
+
+
+def run(quick: bool) -> dict[str, Any]:
+    runs, idle_s, settle = (1, 2.0, 0.5) if quick else (5, 60.0, 3.0)
     times = []
-    for _ in range(runs):
-        console = ConsoleProcess(["--demo"]).start()
-        try:
-            took = console.wait_until(shows_data, timeout=20)
-            if took is None:
-                raise SystemExit("the dashboard never showed data:\n" + console.text())
+    with DemoBackend() as backend:
+        for _ in range(runs):
+            console, took = started(backend)
             times.append(took)
+            console.stop()
+        console, _ = started(backend)
+        try:
+            idle = measure_idle(console, idle_s, settle)
         finally:
             console.stop()
-    return times
-
-
-def measure_idle(seconds: float) -> dict[str, float]:
-    console = ConsoleProcess(["--demo"]).start()
-    try:
-        if console.wait_until(shows_data, timeout=20) is None:
-            raise SystemExit("the dashboard never showed data:\n" + console.text())
-        console.pump(3)  # let start-up work settle
-        cpu0, bytes0, t0 = console.cpu_seconds(), console.bytes_written, time.perf_counter()
-        console.pump(seconds)
-        elapsed = time.perf_counter() - t0
-        return {
-            "idle_seconds": round(elapsed, 1),
-            "cpu_percent": round((console.cpu_seconds() - cpu0) / elapsed * 100, 2),
-            "rss_mb": round(console.rss_mb(), 1),
-            "terminal_bytes_per_s": round((console.bytes_written - bytes0) / elapsed, 1),
-        }
-    finally:
-        console.stop()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smoke mode: proves the benchmark works")
-    args = parser.parse_args()
-    runs, idle = (1, 5.0) if args.quick else (5, 60.0)
-    startup = measure_startup(runs)
-    result = {
-        "startup_runs": runs,
-        "startup_median_s": round(statistics.median(startup), 3),
-        "startup_all_s": [round(t, 3) for t in startup],
-        **measure_idle(idle),
-    }
-    width = max(len(k) for k in result)
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
-    RESULTS.mkdir(exist_ok=True)
-    name = "startup_idle_quick.json" if args.quick else "startup_idle.json"
-    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
-
-
-if __name__ == "__main__":
-    main()
+    return {"startup_median_s": round(statistics.median(times), 3), "startup_all_s": [round(t, 3) for t in times], **idle}

@@ -21,18 +21,26 @@ from pathlib import Path
 
 import pyte
 
-ROOT = Path(__file__).resolve().parent.parent
+# $OPSCONSOLE_SOURCE runs the console from another source tree (an export of another
+# commit), to measure before and after a change with the same benchmark.
+ROOT = Path(os.environ.get("OPSCONSOLE_SOURCE") or Path(__file__).resolve().parent.parent)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CONSOLE = [sys.executable, "-m", "console.cli"]
 
 
 @dataclass
 class ConsoleProcess:
     args: list[str]
+    program: list[str] = field(default_factory=lambda: list(CONSOLE))
+    """What runs in the terminal: the console by default, `watch` for the baseline."""
     width: int = 80
     height: int = 24
     proc: subprocess.Popen | None = None
     master: int = -1
     bytes_written: int = 0
+    record: bool = False
+    """Keep every byte written (`raw`), to check what reached the terminal."""
+    raw: bytearray = field(default_factory=bytearray)
     started_at: float = 0.0
     screen: pyte.Screen = field(init=False)
     stream: pyte.ByteStream = field(init=False)
@@ -47,7 +55,7 @@ class ConsoleProcess:
         env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
         self.started_at = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "console.cli", *self.args],
+            [*self.program, *self.args],
             stdin=slave,
             stdout=slave,
             stderr=slave,
@@ -70,6 +78,8 @@ class ConsoleProcess:
                 except OSError:
                     return
                 self.bytes_written += len(chunk)
+                if self.record:
+                    self.raw += chunk
                 self.stream.feed(chunk)
 
     def wait_until(self, predicate, timeout: float) -> float | None:
@@ -97,9 +107,25 @@ class ConsoleProcess:
     def send(self, keys: bytes) -> None:
         os.write(self.master, keys)
 
+    def resize(self, width: int, height: int) -> None:
+        """Resize the terminal, as a window manager would (SIGWINCH)."""
+        self.width, self.height = width, height
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+        self.screen.resize(height, width)
+        os.killpg(self.proc.pid, signal.SIGWINCH)
+
+    def cells(self) -> list[tuple[str, str, str, bool, bool]]:
+        """Every cell as the emulator holds it: character, colours, bold, reverse."""
+        return [
+            (c.data, c.fg, c.bg, c.bold, c.reverse)
+            for y in range(self.height)
+            for c in (self.screen.buffer[y][x] for x in range(self.width))
+        ]
+
     def cpu_seconds(self) -> float:
+        """CPU time of the process and of its children that ended (curl and jq under watch)."""
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        return sum(int(f) for f in fields[11:15]) / CLOCK_TICKS  # utime stime cutime cstime
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():

@@ -22,6 +22,25 @@ def _add_sim_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (0 freezes)")
     parser.add_argument("--seed", type=int, default=1, help="random seed; the same seed replays the same run")
     parser.add_argument("--workers", type=int, default=8, help="number of simulated workers")
+    parser.add_argument("--held-leases", type=int, default=0, metavar="N", help="extra leases held on long-running jobs (large fleets)")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        type=_fault,
+        metavar="ROUTE:KIND[:VALUE]",
+        help="make the demo backend misbehave, e.g. /metrics:latency:10, '*:hostile', /v1/workers:status:503 "
+        "(repeatable; kinds: latency status rate-limit malformed truncated reset huge non-utf8 hostile)",
+    )
+
+
+def _fault(spec: str):  # noqa: ANN202 - a Fault; imported lazily like the rest of the demo
+    from console.demo.faults import parse_cli
+
+    try:
+        return parse_cli(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,11 +94,13 @@ def _run_sim(args: argparse.Namespace) -> int:
 
     try:
         server = DemoServer(
-            host=args.host, port=args.port, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers
+            host=args.host, port=args.port, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers,
+            held_leases=args.held_leases,
         )
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    server.sim.faults.replace(args.fault)
     print(f"demo backend on {server.url} (scenario {args.scenario}, speed {args.speed:g}, seed {args.seed}); Ctrl-C stops")
     server.serve_forever()
     return 0
@@ -102,7 +123,10 @@ def _run_console(args: argparse.Namespace) -> int:
     if args.demo:
         from console.demo.server import DemoServer
 
-        server = DemoServer(port=0, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers).start()
+        server = DemoServer(
+            port=0, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers, held_leases=args.held_leases
+        ).start()
+        server.sim.faults.replace(args.fault)
         config = config.pointed_at(server.url)
     try:
         from screens.app import OpsConsoleApp

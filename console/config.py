@@ -28,7 +28,8 @@ def _checked_url(value: str) -> str:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity either: `refresh_interval_s = nan` passed every range check.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class FieldMap(_Strict):

@@ -25,6 +25,19 @@ def duration(seconds: float | None) -> str:
     return f"{sign}{s // 86400}d"
 
 
+def coarse_age(seconds: float | None, step: int = 10) -> str:
+    """`duration`, but under 100 s floored to `step` seconds: "<10s", "20s", "-30s", "3m".
+
+    For live ages (lease age, time to expiry, heartbeat age): an exact age changes at
+    every refresh, and every change is a redraw sent down the operator's SSH link. The
+    panels show exact ages where they matter: late workers, stale leases."""
+    if seconds is None or math.isnan(seconds) or abs(seconds) >= 100:
+        return duration(seconds)
+    sign = "-" if seconds < 0 else ""
+    floored = int(abs(seconds)) // step * step
+    return f"{sign}{floored}s" if floored else f"{sign}<{step}s"
+
+
 def number(value: float | None) -> str:
     """1,234 / 12.5 / 0.42 / 3.1k: at most ~6 characters for tiles."""
     if value is None or math.isnan(value):

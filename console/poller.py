@@ -8,6 +8,7 @@ data, counter samples, signal history), so the UI only ever renders snapshots.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 
 from console.config import Config, PrometheusMetricsConfig, bearer_headers
+from console.format import duration
 from console.models import Snapshot, SourceState
 from console.rules import exit_criteria, severity_hints
 from console.signal_state import SignalState
@@ -67,6 +69,7 @@ class Poller:
             self._timeouts[METRICS] = metrics.timeout_s
         self._states = {name: SourceState(name) for name in self._fetchers}
         self._dead_letter_totals: deque[tuple[float, float]] = deque(maxlen=1000)
+        self._retry_after: dict[str, tuple[float, str]] = {}  # source → (not before, why)
 
     async def aclose(self) -> None:
         self.feed.close()
@@ -77,17 +80,36 @@ class Poller:
     async def _run(self, name: str) -> None:
         fetcher = self._fetchers[name]
         deadline = self._timeouts[name]
+        if self._backing_off(name):
+            return
         try:
             # httpx's timeout is per read; a server that trickles bytes needs a total deadline.
             data, server_now = await asyncio.wait_for(fetcher(), timeout=deadline + 1.0)
         except SourceError as exc:
-            self._failed(name, str(exc))
+            if exc.retry_after_s:
+                self._retry_after[name] = (self._clock() + exc.retry_after_s, str(exc))
+            self._failed(name, self._next_try(name) + str(exc))
         except asyncio.TimeoutError:
             self._failed(name, f"timed out after {deadline:g}s")
         except Exception as exc:  # a source bug must not take the console down
             self._failed(name, f"{type(exc).__name__}: {exc}")
         else:
             self._succeeded(name, data, server_now)
+
+    # -- Retry-After: a source that asked for a pause is not asked again before it ends ------
+
+    def _backing_off(self, name: str) -> bool:
+        until, reason = self._retry_after.get(name, (0.0, ""))
+        if until <= self._clock():
+            self._retry_after.pop(name, None)
+            return False
+        self._failed(name, self._next_try(name) + reason)
+        return True
+
+    def _next_try(self, name: str) -> str:
+        until = self._retry_after.get(name, (0.0, ""))[0]
+        left = until - self._clock()
+        return f"retry in {duration(math.ceil(left))}: " if left > 0 else ""
 
     def _failed(self, name: str, reason: str) -> None:
         old = self._states[name]

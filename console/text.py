@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import re
 
-# Invisible or reordering characters that could make a displayed id lie.
-_FORMAT_CHARS = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
-_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_FORMAT_CHARS}]")
+# Every character of the Unicode categories Cc (controls, C0 and C1), Cf (invisible
+# format characters: bidi overrides, zero-width joiners, tag characters), Zl and Zp (line
+# and paragraph separators) and Cs (lone surrogates, which cannot even be encoded for the
+# terminal). Any of them could erase the screen or make a displayed id lie.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 def _visible(match: re.Match[str]) -> str:

@@ -21,8 +21,8 @@ PANELS = (
     ("Health", "what the backend's health endpoint answers, check by check"),
     ("Exit", "exit criteria from the config: ✓ met or ✗ not, held / needed"),
     ("Alerts", "firing alerts from Alertmanager, newest first; Enter shows labels, annotations, runbook link"),
-    ("Workers", "state, Beat = age of the last heartbeat (red when late), current job, Held = leases held"),
-    ("Leases", "job, worker, Age = how long held, time to expiry; STALE = expired but still held"),
+    ("Workers", "state, Beat = age of the last heartbeat (5 s steps; exact and red when late), current job, Held = leases held"),
+    ("Leases", "job, worker, Age = how long held, time to expiry (10 s steps); STALE = expired but still held, for how long"),
     ("Dead letters", "total, growth over the last 5 minutes, top error classes, newest entries"),
     ("Stale", "a dashed red border: the source failed; last good data stays, with its age and the reason"),
 )

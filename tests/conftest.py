@@ -72,6 +72,22 @@ def silent_server() -> Iterator[str]:
 
 
 
+def set_faults(server: DemoServer, *faults: dict[str, Any]) -> dict[str, Any]:
+    """Replace the demo backend's faults (none: clear them), over HTTP like any client."""
+    import httpx
+
+    reply = httpx.post(server.url + "/sim/faults", json={"faults": list(faults)}, timeout=5)
+    reply.raise_for_status()
+    return reply.json()
+
+
+def requests_to(server: DemoServer, path: str) -> int:
+    """How many requests the demo backend received for `path`."""
+    import httpx
+
+    return httpx.get(server.url + "/sim/faults", timeout=5).json()["requests"].get(path, 0)
+
+
 def screen_text(app) -> str:
     """The current screen as plain text, exactly as laid out for the terminal."""
     import io

@@ -298,17 +298,6 @@ async def test_a_hung_prometheus_never_blocks_keys(frozen_demo, silent_server, t
         assert "no data: timed out" in screen_text(app) or "STALE metrics" in screen_text(app)
 
 
-def test_prometheus_benchmark_runs_in_quick_mode():
-    result = subprocess.run(
-        [sys.executable, "bench/prometheus_refresh.py", "--quick"], capture_output=True, text=True, cwd=ROOT, timeout=180
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    figures = dict(line.split(None, 1) for line in result.stdout.splitlines())
-    assert figures["signals"] == "10"
-    assert float(figures["prometheus_instant_per_refresh"]) == 10.0
-    assert float(figures["console_cpu_ms_per_refresh"]) > 0
-
-
 async def test_alertmanager_down_marks_only_the_alerts_panel_stale(frozen_demo, alertmanager):
     data = tomllib.loads(shipped_config_path().read_text())
     data["api"]["base_url"] = frozen_demo.url

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from console.demo.faults import parse_faults
 from console.demo.metrics_text import exposition
 from console.demo.sim import Simulation
 
@@ -156,6 +157,33 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
 ]
 
 
+# -- fault injection: the faults themselves live in console/demo/faults.py ----------------
+
+
+def get_faults(req: Request) -> Reply:
+    return 200, req.sim.faults.view()
+
+
+def set_faults(req: Request) -> Reply:
+    try:
+        req.sim.faults.replace(parse_faults(req.json()))
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from None
+    return 200, req.sim.faults.view()
+
+
+def clear_faults(req: Request) -> Reply:
+    req.sim.faults.replace([])
+    return 200, req.sim.faults.view()
+
+
+ROUTES += [
+    ("GET", re.compile(r"/sim/faults"), get_faults),
+    ("POST", re.compile(r"/sim/faults"), set_faults),
+    ("DELETE", re.compile(r"/sim/faults"), clear_faults),
+]
+
+
 def route(method: str, path: str) -> tuple[Handler, re.Match[str]]:
     allowed = []
     for route_method, pattern, handler in ROUTES:
@@ -216,6 +244,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             status, payload, headers = exc.status, {"error": str(exc)}, exc.headers
         except Exception as exc:  # report, keep serving
             status, payload = 500, {"error": f"{type(exc).__name__}: {exc}"}
+        fault = self.server.sim.faults.match(url.path)
+        if fault is not None:
+            fault.serve(self, status, payload, headers)
+            return
         self._send(status, payload, headers)
 
     def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from console.demo.dead_letters import TENANTS, DeadLetterQueue, StoredLetter, iso, payload_for
+from console.demo.faults import FaultSet
 from console.demo.scenarios import MEAN_JOB_SECONDS, SCENARIOS_BY_NAME, STAGE_SECONDS, STAGES, Failure, Scenario
 
 STEP_S = 0.25
@@ -86,6 +87,7 @@ class Simulation:
         max_attempts: int = 3,
         dlq_preload: int = 0,
         warmup_s: float = 60.0,
+        held_leases: int = 0,
         clock=time.monotonic,
     ):
         if scenario not in SCENARIOS_BY_NAME:
@@ -119,7 +121,10 @@ class Simulation:
         self._recoveries: deque[tuple[float, float]] = deque()
         self._next_job = 1
         self._next_lease = 1
+        self.faults = FaultSet()  # how the HTTP layer misbehaves (POST /sim/faults)
         self._arrival_debt = 0.0
+        self._held: dict[str, list[SimLease]] = {}
+        self._hold_leases(held_leases)
         self._apply_stalls()
         self._run_until(warmup_s)
         self._anchor_sim = self.t
@@ -278,6 +283,32 @@ class Simulation:
     def _renew_lease(self, worker: SimWorker) -> None:
         if worker.job is not None and worker.job.id in self.leases:
             self.leases[worker.job.id].expires = self.t + self.lease_ttl_s
+        for lease in self._held.get(worker.id, ()):
+            if self.leases.get(lease.job.id) is lease:
+                lease.expires = self.t + self.lease_ttl_s
+
+    # -- held leases: a large lease table for benchmarks -----------------------------------
+
+    def _hold_leases(self, count: int) -> None:
+        """`count` leases on long-running jobs (think batch exports), spread over the
+        workers beyond the job each one runs, renewed by their heartbeats; a stalled
+        worker's expire like any other."""
+        if count and not self.workers:
+            raise ValueError("held leases need at least one worker")
+        for index in range(count):
+            worker = self.workers[index % len(self.workers)]
+            job = SimJob(self._next_job, TENANTS[index % len(TENANTS)], 0.0, state="running", stage=len(STAGES) - 1)
+            job.worker, job.attempts = worker.id, 1
+            self._next_job += 1
+            lease = SimLease(f"lease-{self._next_lease:07d}", job, worker, 0.0, self.lease_ttl_s)
+            self._next_lease += 1
+            self.active[job.id] = job
+            self.leases[job.id] = lease
+            self._held.setdefault(worker.id, []).append(lease)
+
+    def _leases_held(self, worker: SimWorker) -> int:
+        running = 1 if worker.job is not None and worker.job.id in self.leases else 0
+        return running + sum(1 for lease in self._held.get(worker.id, ()) if self.leases.get(lease.job.id) is lease)
 
     def _failure(self, stage: str) -> Failure | None:
         chance, kinds = self.scenario.failures.get(stage, (0.0, ()))
@@ -426,7 +457,7 @@ class Simulation:
             "state": worker.state,
             "last_heartbeat_at": self.at(worker.last_heartbeat),
             "current_job_id": worker.job.id if worker.job else None,
-            "leases_held": 1 if worker.job is not None and worker.job.id in self.leases else 0,
+            "leases_held": self._leases_held(worker),
             "started_at": self.at(worker.started),
             "jobs_done": worker.jobs_done,
         }

@@ -8,15 +8,61 @@ from __future__ import annotations
 
 import json
 import socket
+import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a runaway response must not eat the bastion's memory
+MAX_RETRY_AFTER_S = 600.0  # a server may ask for a pause, not for the console to go blind
+MAX_ERROR_CHARS = 160
 
 
 class SourceError(Exception):
     """A fetch or parse failure, phrased for the stale marker on a panel."""
+
+    def __init__(self, reason: str, retry_after_s: float | None = None):
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
+        """How long the server asked us not to come back (Retry-After), if it did."""
+
+
+def retry_after_s(header: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), capped."""
+    if not header or not header.strip():
+        return None
+    value = header.strip()
+    if value.isascii() and value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - now
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+
+
+def _error_message(body: bytes) -> str:
+    """What the server said about its error: a JSON `error`/`message`/`detail`, or its text.
+
+    Untrusted text: the UI shows it with `console.text.plain`."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        lines = body[:4096].decode("utf-8", "replace").strip().splitlines()
+        text = lines[0] if lines else ""
+    else:
+        found = [data.get(k) for k in ("error", "message", "detail")] if isinstance(data, dict) else []
+        text = next((value for value in found if isinstance(value, str)), "")
+    text = text.strip()
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+
+
+def http_error(status: int, headers: httpx.Headers, body: bytes) -> SourceError:
+    message = _error_message(body)
+    head = "HTTP 429 rate limited" if status == 429 else f"HTTP {status}"
+    return SourceError(head + (f": {message}" if message else ""), retry_after_s(headers.get("retry-after"), time.time()))
 
 
 def _os_errors(exc: BaseException) -> list[OSError]:
@@ -50,8 +96,10 @@ def _reason(exc: httpx.HTTPError, timeout_s: float) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-async def fetch(client: httpx.AsyncClient, url: str, timeout_s: float) -> tuple[int, bytes]:
-    """(status, body) of a GET; any status is returned, transport failures raise."""
+async def fetch(client: httpx.AsyncClient, url: str, timeout_s: float, accept_errors: bool = False) -> tuple[int, bytes]:
+    """(status, body) of a GET. Transport failures raise; so does an HTTP error status,
+    unless `accept_errors` (a health endpoint's 5xx is an answer). A 429 always raises:
+    being rate limited is never an answer, and its Retry-After must be honoured."""
     try:
         async with client.stream("GET", url, timeout=timeout_s) as response:
             body = bytearray()
@@ -59,16 +107,16 @@ async def fetch(client: httpx.AsyncClient, url: str, timeout_s: float) -> tuple[
                 body += chunk
                 if len(body) > MAX_BODY_BYTES:
                     raise SourceError(f"response larger than {MAX_BODY_BYTES // (1024 * 1024)} MB")
-            return response.status_code, bytes(body)
+            status = response.status_code
+            if status == 429 or (status >= 400 and not accept_errors):
+                raise http_error(status, response.headers, bytes(body))
+            return status, bytes(body)
     except httpx.HTTPError as exc:
         raise SourceError(_reason(exc, timeout_s)) from None
 
 
 async def get_bytes(client: httpx.AsyncClient, url: str, timeout_s: float) -> bytes:
-    status, body = await fetch(client, url, timeout_s)
-    if status >= 400:
-        raise SourceError(f"HTTP {status}")
-    return body
+    return (await fetch(client, url, timeout_s))[1]
 
 
 def parse_json(body: bytes) -> Any:

@@ -21,11 +21,14 @@ Fetched = tuple[Any, datetime | None]
 
 
 async def fetch_health(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
-    """A 5xx from /healthz is an answer (unhealthy), not a failed fetch."""
-    status, body = await fetch(client, api.base_url + api.health_path, api.timeout_s)
+    """A 5xx from /healthz is an answer (unhealthy), not a failed fetch; a garbled 200 is
+    a failed fetch (it must not pass for an answer)."""
+    status, body = await fetch(client, api.base_url + api.health_path, api.timeout_s, accept_errors=True)
     try:
         data = parse_json(body) if body.strip() else {}
     except SourceError:
+        if status < 400:
+            raise
         data = {"status": body[:200].decode("utf-8", "replace")}
     if not isinstance(data, dict):
         data = {"status": data}

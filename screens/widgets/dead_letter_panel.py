@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable
 
-from console.format import duration, number
+from console.format import coarse_age, duration, number
 from console.models import DeadLetterSummary, Snapshot, SourceState, seconds_between
 from console.poller import DEAD_LETTERS
 from console.text import plain
@@ -40,7 +40,7 @@ class DeadLetterPanel(SourcePanel):
         rows = {}
         for letter in summary.newest:
             rows[letter.id] = (
-                cell(duration(seconds_between(letter.last_failed_at, now))),
+                cell(coarse_age(seconds_between(letter.last_failed_at, now))),
                 cell(letter.error_class, "bold"),
                 cell(letter.job),
                 cell(letter.message, limit=300),

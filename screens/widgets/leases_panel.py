@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from console.format import duration
+from console.format import coarse_age, duration
 from console.models import Lease, Snapshot, SourceState, seconds_between
 from console.poller import LEASES
 from screens.widgets.source_panel import SourcePanel
-from screens.widgets.tables import cell, make_table, sync_rows
+from screens.widgets.tables import LIVE_ROWS, cell, make_table, sync_rows
 
 COLUMNS = [("job", "Job"), ("worker", "Worker"), ("age", "Age"), ("expires", "Expires")]
 
@@ -25,7 +25,8 @@ class LeasesPanel(SourcePanel):
         if state.data is None or state.server_now is None:
             return self.TITLE
         stale = sum(1 for lease in state.data if lease.is_stale(state.server_now))
-        return f"Leases {len(state.data)}" + (f", {stale} STALE" if stale else "")
+        shown = f", first {LIVE_ROWS}" if len(state.data) > LIVE_ROWS else ""
+        return f"Leases {len(state.data):,}" + (f", {stale:,} STALE" if stale else "") + shown
 
     def show_data(self, state: SourceState, snapshot: Snapshot) -> None:
         now = state.server_now
@@ -41,13 +42,14 @@ class LeasesPanel(SourcePanel):
             ),
         )
         rows = {}
-        for lease in ordered:
+        for lease in ordered[:LIVE_ROWS]:
             stale = lease.is_stale(now)
-            expires = duration(lease.expires_in(now))
+            # Live ages in 10 s steps; how long a stale lease has been expired, by the second.
+            expires = duration(lease.expires_in(now)) + " STALE" if stale else coarse_age(lease.expires_in(now))
             rows[lease.id or f"{lease.job}@{lease.worker}"] = (
                 cell(lease.job),
                 cell(lease.worker),
-                cell(duration(seconds_between(lease.acquired_at, now))),
-                cell(f"{expires} STALE" if stale else expires, "bold red" if stale else ""),
+                cell(coarse_age(seconds_between(lease.acquired_at, now))),
+                cell(expires, "bold red" if stale else ""),
             )
         sync_rows(self.query_one(DataTable), rows)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from console.format import duration
+from console.format import coarse_age, duration
 from console.models import Snapshot, SourceState
 from console.poller import METRICS
 from console.text import plain
@@ -30,7 +30,8 @@ class StatusBar(QuietStatic):
                 text.append(f" {duration(age)}" if age is not None else "", style="bold red")
                 text.append(": " + plain(self._reason(stale), 70), style="red")
             else:
-                text.append(f"  data {duration(age)} old", style="green")
+                # Fresh data is "<5s old", not a count redrawn every second.
+                text.append(f"  data {coarse_age(age, 5 if refresh_s < 5 else 10)} old", style="green")
         text.append(f"  every {refresh_s:g}s", style="dim")
         self.show_text(text)
 

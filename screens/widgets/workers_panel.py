@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from console.format import duration
+from console.format import coarse_age, duration
 from console.models import Snapshot, SourceState, Worker, seconds_between
 from console.poller import WORKERS
 from screens.widgets.source_panel import SourcePanel
-from screens.widgets.tables import cell, make_table, sync_rows
+from screens.widgets.tables import LIVE_ROWS, cell, make_table, sync_rows
 
 COLUMNS = [("worker", "Worker"), ("state", "State"), ("heartbeat", "Beat"), ("job", "Job"), ("leases", "Held")]
 STATE_STYLES = {"busy": "green", "idle": "", "stalled": "bold red", "dead": "bold red", "draining": "yellow"}
@@ -31,8 +31,8 @@ class WorkersPanel(SourcePanel):
             return self.TITLE
         workers: tuple[Worker, ...] = state.data
         late = sum(1 for w in workers if self._late(w, state))
-        suffix = f", {late} late" if late else ""
-        return f"Workers {len(workers)}{suffix}"
+        suffix = (f", {late:,} late" if late else "") + (f", first {LIVE_ROWS}" if len(workers) > LIVE_ROWS else "")
+        return f"Workers {len(workers):,}{suffix}"
 
     def _age(self, worker: Worker, state: SourceState) -> float | None:
         return seconds_between(worker.last_heartbeat, state.server_now)
@@ -43,12 +43,14 @@ class WorkersPanel(SourcePanel):
 
     def show_data(self, state: SourceState, snapshot: Snapshot) -> None:
         rows = {}
-        for worker in sorted(state.data, key=lambda w: w.id):
-            late = self._late(worker, state)
+        # Late workers first (what the operator is looking for), then by id.
+        for worker in sorted(state.data, key=lambda w: (not self._late(w, state), w.id))[:LIVE_ROWS]:
+            late, age = self._late(worker, state), self._age(worker, state)
             rows[worker.id] = (
                 cell(worker.id),
                 cell(worker.state, STATE_STYLES.get(worker.state, "")),
-                cell(duration(self._age(worker, state)), "bold red" if late else ""),
+                # A late worker's age counts by the second; an alive one's in 5 s steps.
+                cell(duration(age) if late else coarse_age(age, 5), "bold red" if late else ""),
                 cell(worker.current_job or "-"),
                 cell("?" if worker.leases_held is None else worker.leases_held),
             )
