@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
     sim.add_argument("--port", type=int, default=8080)
     _add_sim_options(sim)
+
+    from console.incident_cli import add_incident_parser
+
+    add_incident_parser(sub)
+    parser.add_argument("--read-only", action="store_true", help="refuse every guarded action; cannot be lifted")
     return parser
 
 
@@ -100,12 +105,25 @@ def _run_console(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_incident(args: argparse.Namespace) -> int:
+    from console.incident_cli import run_incident
+
+    try:
+        config = _load_for_ui(args)
+    except ConfigError as exc:
+        print(exc.report(), file=sys.stderr)
+        return EXIT_CONFIG
+    return run_incident(args, config)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "check-config":
         return _check_config(args.path)
     if args.command == "sim":
         return _run_sim(args)
+    if args.command == "incident":
+        return _run_incident(args)
     return _run_console(args)
 
 
