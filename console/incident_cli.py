@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from console.audit import AuditLog, audit_path, current_operator
 from console.config import Config
 from console.config_actions import SEVERITIES
+from console.controls import record_incident_change
 from console.incident import STATUSES, Incident, IncidentError, IncidentStore, store_path
 
 EXIT_REFUSED = 1
@@ -80,16 +81,7 @@ def run_incident(args: argparse.Namespace, config: Config) -> int:
     except IncidentError as exc:
         print(f"opsconsole incident: {exc}", file=sys.stderr)
         return EXIT_REFUSED
-    AuditLog(audit_path(config.audit.path), secrets=()).append(
-        {
-            "type": "incident",
-            "incident": incident.id,
-            "text": change,
-            "operator": operator.as_record(),
-            "host": operator.host,
-            "environment": config.environment,
-        }
-    )
+    record_incident_change(AuditLog(audit_path(config.audit.path)), operator, config.environment, incident, change)
     print(describe(store, incident, events=5))
     return 0
 

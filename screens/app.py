@@ -12,14 +12,16 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from console.config import Config
+from console.controls import Controls
 from console.poller import Poller
 from console.text import plain
+from screens.controls_app import ControlsApp
 from screens.dashboard import DashboardScreen
 from screens.help import HelpScreen
 from screens.messages import PollFailed, SnapshotLoaded
 
 
-class OpsConsoleApp(App[None]):
+class OpsConsoleApp(ControlsApp):
     TITLE = "opsconsole"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the console"),
@@ -27,9 +29,17 @@ class OpsConsoleApp(App[None]):
         Binding("question_mark", "help", "Keys", id="help", key_display="?", tooltip="Show every key and what each panel means"),
     ]
 
-    def __init__(self, config: Config, poller: Poller | None = None, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        config: Config,
+        poller: Poller | None = None,
+        clock: Callable[[], float] = time.time,
+        controls: Controls | None = None,
+        read_only: bool = False,
+    ):
         super().__init__()
         self.config = config
+        self.setup_controls(config, controls, read_only, clock)  # incidents, read-only, actions (controls_app.py)
         self.poller = poller or Poller(config, clock=clock)
         self.dashboard = DashboardScreen(config, clock)
         self.polls_started = 0
@@ -107,4 +117,5 @@ class OpsConsoleApp(App[None]):
         yield SystemCommand("Show keys", "Every key and what each panel means", self.action_help)
         if isinstance(screen, DashboardScreen):
             yield from screen.palette_commands()
+        yield from self.control_commands(screen)
         yield from super().get_system_commands(screen)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -31,6 +32,7 @@ class DashboardScreen(Screen):
         self.config = config
         self.clock = clock
         self.snapshot: Snapshot | None = None
+        self.badge: Text | None = None  # READ-ONLY and the incident, set by the app (controls_app.py)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status-bar")
@@ -66,7 +68,7 @@ class DashboardScreen(Screen):
 
     def show_status(self) -> None:
         self.query_one(StatusBar).show(
-            self.snapshot, self.config.environment, self.config.refresh_interval_s, self.clock()
+            self.snapshot, self.config.environment, self.config.refresh_interval_s, self.clock(), self.badge
         )
 
     def palette_commands(self) -> Iterable[SystemCommand]:
