@@ -22,6 +22,7 @@ def _add_sim_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (0 freezes)")
     parser.add_argument("--seed", type=int, default=1, help="random seed; the same seed replays the same run")
     parser.add_argument("--workers", type=int, default=8, help="number of simulated workers")
+    parser.add_argument("--dlq-preload", type=int, default=0, metavar="N", help="start with N dead letters (paging and memory checks)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +67,8 @@ def _run_sim(args: argparse.Namespace) -> int:
 
     try:
         server = DemoServer(
-            host=args.host, port=args.port, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers
+            host=args.host, port=args.port, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers,
+            dlq_preload=args.dlq_preload,
         )
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
@@ -93,12 +95,14 @@ def _run_console(args: argparse.Namespace) -> int:
     if args.demo:
         from console.demo.server import DemoServer
 
-        server = DemoServer(port=0, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers).start()
+        server = DemoServer(
+            port=0, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers, dlq_preload=args.dlq_preload
+        ).start()
         config = config.pointed_at(server.url)
     try:
         from screens.app import OpsConsoleApp
 
-        OpsConsoleApp(config).run()
+        OpsConsoleApp(config, read_only=args.read_only).run()
     finally:
         if server is not None:
             server.stop()

@@ -301,6 +301,11 @@ class ControlsApp(App[None]):
     # -- command palette ---------------------------------------------------------------------
 
     def control_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from screens.incident import IncidentScreen
+
+        if isinstance(screen, IncidentScreen):
+            yield from screen.palette_commands()
+            return
         if screen is not getattr(self, "dashboard", None):
             return
         yield SystemCommand("Incident", "Declare, change severity or status, resolve", self.action_incident)

@@ -6,12 +6,13 @@ console on the host shows the change on its next refresh.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
+from functools import partial
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
+from textual import work
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -108,6 +109,19 @@ class IncidentScreen(Screen):
 
     # -- keys ----------------------------------------------------------------------------
 
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Declare incident", "Open a new incident: title, then severity", self.action_declare)
+        if self.incident is None:
+            return
+        for severity in SEVERITIES:
+            if severity != self.incident.severity:
+                yield SystemCommand(f"Set severity {severity}", f"{self.incident.id} becomes {severity}", partial(self.action_severity, severity))
+        for status in OPEN_STATUSES:
+            if status != self.incident.status:
+                yield SystemCommand(f"Set status {status}", f"{self.incident.id} is now {status}", partial(self.set_status, status))
+        yield SystemCommand("Add a note", "Text for the timeline", self.action_note)
+        yield SystemCommand("Resolve incident", f"Close {self.incident.id} with a note", self.action_resolve)
+
     def action_back(self) -> None:
         self.dismiss()
 
@@ -139,9 +153,12 @@ class IncidentScreen(Screen):
             return
         statuses = OPEN_STATUSES
         current = statuses.index(self.incident.status) if self.incident.status in statuses else -1
-        new = statuses[min(current + 1, len(statuses) - 1)]
-        incident_id, store = self.incident.id, self.controls.store
-        self.change(lambda who: store.set_status(incident_id, new, who), lambda inc: f"status {inc.status}")
+        self.set_status(statuses[min(current + 1, len(statuses) - 1)])
+
+    def set_status(self, status: str) -> None:
+        if self.incident is not None:
+            incident_id, store = self.incident.id, self.controls.store
+            self.change(lambda who: store.set_status(incident_id, status, who), lambda inc: f"status {inc.status}")
 
     def action_note(self) -> None:
         if self.incident is None:

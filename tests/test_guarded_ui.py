@@ -125,10 +125,15 @@ async def test_sev1_declared_in_one_console_locks_the_other_within_a_refresh(dem
 
         await pilot.press("s")  # investigating → identified
         await wait_for(other, lambda: "SEV-1  identified" in screen_text(second), timeout=1.5, what="the status change")
-        await pilot.press("X", *"false alarm", "enter")
+        await pilot.press("ctrl+p", *"Set severity SEV-2")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
         await wait_for(other, lambda: not second.controls.policy.state().read_only, timeout=1.5, what="the unlock")
+        assert "SEV-2  identified" in screen_text(second)
+        await pilot.press("X", *"false alarm", "enter")
+        await wait_for(other, lambda: "SEV-2" not in screen_text(second), timeout=1.5, what="the resolved incident to go")
         kinds = [e.kind for e in first.controls.store.timeline(first.controls.store.recent(1)[0].id)]
-        assert kinds == ["declared", "status", "resolved"]
+        assert kinds == ["declared", "status", "severity", "resolved"]
 
 
 async def test_break_glass_from_the_ui_relocks_when_its_time_is_up(demo_server, tmp_path):

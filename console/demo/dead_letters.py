@@ -135,31 +135,38 @@ class DeadLetterQueue:
                 high = mid - 1
         return found
 
-    def _fields(self, index: int) -> tuple[str, str, str]:
-        """(error class, message, job id) without building the whole entry."""
+    def _candidates(self, error_class: str) -> list[int]:
+        """Live indices of `error_class` (all when ""), newest first, without building entries."""
+        stored = [
+            self.preload + offset
+            for offset in range(len(self._stored) - 1, -1, -1)
+            if not error_class or self._stored[offset].error_class == error_class
+        ]
+        if error_class:  # preloaded classes repeat with the pattern: arithmetic, not a scan
+            residues = [r for r, failure in enumerate(PRELOAD_PATTERN) if failure[0] == error_class]
+            preloaded = sorted((i for r in residues for i in range(r, self.preload, len(PRELOAD_PATTERN))), reverse=True)
+        else:
+            preloaded = range(self.preload - 1, -1, -1)
+        return [i for i in (*stored, *preloaded) if i not in self._removed_set]
+
+    def _contains(self, index: int, needle: str) -> bool:
         if index < self.preload:
             error_class, message, _ = PRELOAD_PATTERN[index % len(PRELOAD_PATTERN)]
-            number = (index * 2654435761 + self._seed) % 10_000_000
-            return error_class, message, f"job-p{number:07d}"
-        letter = self._stored[index - self.preload]
-        return letter.error_class, letter.message, letter.job_id
+            job = f"job-p{(index * 2654435761 + self._seed) % 10_000_000:07d}"
+        else:
+            letter = self._stored[index - self.preload]
+            error_class, message, job = letter.error_class, letter.message, letter.job_id
+        return needle in f"dlq-{index + 1:07d} {error_class} {message} {job}".lower()
 
     def filtered_page(self, offset: int, limit: int, error_class: str, text: str) -> tuple[int, list[dict[str, Any]]]:
         """(matching total, page newest first) for entries of `error_class` containing `text`."""
         key = (error_class, text.lower(), self._version)
         if self._filtered is None or self._filtered[0] != key:
             needle = text.lower()
-            matches = []
-            for index in range(self.preload + len(self._stored) - 1, -1, -1):
-                if index in self._removed_set:
-                    continue
-                cls, message, job = self._fields(index)
-                if error_class and cls != error_class:
-                    continue
-                if needle and needle not in f"dlq-{index + 1:07d} {cls} {message} {job}".lower():
-                    continue
-                matches.append(index)
-            self._filtered = (key, matches)  # paging through one filter scans once
+            matches = self._candidates(error_class)
+            if needle:
+                matches = [i for i in matches if self._contains(i, needle)]
+            self._filtered = (key, matches)  # paging through one filter computes it once
         matches = self._filtered[1]
         return len(matches), [self.entry(i) for i in matches[offset : offset + limit]]
 
