@@ -92,6 +92,8 @@ class ControlsApp(App[None]):
         self.show_mode()
 
     def show_mode(self) -> None:
+        if not self.screen_stack:  # starting up or shutting down
+            return
         lock = self.controls.policy.state()  # also re-locks an expired break-glass
         badge = mode_badge(lock, self.incident, self._clock())
         for screen in self.screen_stack:
@@ -111,6 +113,8 @@ class ControlsApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Console-wide keys stay out of the way of dialogs and the console's own screens.
+        if not self.screen_stack:
+            return True
         if action in CONTROL_ACTIONS and isinstance(self.screen, ModalScreen):
             return False
         if action in CONTROL_ACTIONS and self.screen is not getattr(self, "dashboard", None):
