@@ -64,5 +64,5 @@ def build_controls(
     store = IncidentStore(store_path(config.incident.state_path), clock=clock)
     audit = AuditLog(audit_path(config.audit.path), secrets=[token or ""], clock=clock)
     policy = ReadOnlyPolicy(config.policy, config.read_only, cli_read_only, operator, audit, store, clock)
-    executor = Executor(config, policy, audit, operator, token=token, clock=clock, environ=environ)
+    executor = Executor(config, policy, audit, operator, token=token, environ=environ)
     return Controls(config, operator, store, audit, policy, executor)

@@ -107,7 +107,6 @@ class Executor:
         operator: Operator,
         token: str | None = None,
         client: httpx.AsyncClient | None = None,
-        clock: Callable[[], float] = time.time,
         environ: dict[str, str] | None = None,
     ):
         self.config = config
@@ -117,7 +116,6 @@ class Executor:
         self._token = token
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._client = client or httpx.AsyncClient(headers=headers, follow_redirects=False)
-        self._clock = clock
         self._environ = dict(os.environ if environ is None else environ)
         self.in_flight: set[str] = set()
         """Action + targets now being sent: the same thing cannot be started twice at once."""
@@ -170,16 +168,15 @@ class Executor:
         cancel: asyncio.Event | None = None,
     ) -> Outcome:
         plan = intent.plan
-        outcome = Outcome(intent)
         if plan.action.safety == "guarded" and intent.typed != plan.phrase:
             raise WrongPhrase("this intent was not confirmed with the action's phrase")
         refusal = self.refusal(plan)
         if refusal:
-            outcome.refused = refusal
             self._audit("refused", intent, reason=refusal)
             raise ActionRefused(refusal)
         flight = self._flight_key(plan)
         self.in_flight.add(flight)
+        outcome = Outcome(intent)
         started = time.monotonic()
         mode = self.policy.state().mode
         self._audit("intent", intent, mode=mode)
@@ -189,9 +186,26 @@ class Executor:
             outcome.duration_s = time.monotonic() - started
             self.in_flight.discard(flight)
             self._audit_result(outcome)
+            self._on_timeline(outcome)
         return outcome
 
-    async def _send_chunks(self, intent, outcome, progress, cancel) -> None:
+    def _on_timeline(self, outcome: Outcome) -> None:
+        """What was done during an incident belongs in its timeline too."""
+        incident, store = self.policy.incident, self.policy.store
+        if incident is None or store is None or not incident.is_open:
+            return
+        try:
+            store.add_event(incident.id, str(self.operator), "action", outcome.summary())
+        except Exception:  # the audit log already holds the result; the timeline is a convenience
+            pass
+
+    async def _send_chunks(
+        self,
+        intent: Intent,
+        outcome: Outcome,
+        progress: Callable[[int, int], None] | None,
+        cancel: asyncio.Event | None,
+    ) -> None:
         plan = intent.plan
         rate = self.config.policy.batch_rate_per_s
         sent = 0

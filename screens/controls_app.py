@@ -9,7 +9,6 @@ read-only lock again itself.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from console.audit import AuditLog, Operator
-from console.config_actions import ActionConfig, PolicyConfig
+from console.config_actions import ActionConfig
 from console.demo.server import DemoServer
 from console.execution import ActionRefused, Executor, WrongPhrase
 from console.incident import IncidentStore
@@ -40,7 +40,7 @@ def parts(tmp_path: Path, base_url: str, *, cli_read_only=False, config_read_onl
     audit = AuditLog(tmp_path / "audit.jsonl", secrets=[token or ""], clock=clock)
     store = IncidentStore(tmp_path / "state.db", clock=clock)
     policy = ReadOnlyPolicy(config.policy, config_read_only, cli_read_only, ALICE, audit, store, clock)
-    executor = Executor(config, policy, audit, ALICE, token=token, clock=clock)
+    executor = Executor(config, policy, audit, ALICE, token=token)
     return config, executor, policy, audit, store
 
 
@@ -206,7 +206,6 @@ async def test_retry_after_a_timeout_reuses_the_key_and_applies_once(tmp_path, d
 async def test_audit_log_has_intent_then_result_and_never_the_token(tmp_path):
     server = DemoServer(port=0, speed=0, seed=7, warmup_s=30, token=TOKEN).start()
     try:
-        os.environ["OPSCONSOLE_TEST_TOKEN"] = TOKEN
         _, executor, _, audit, _ = parts(tmp_path, server.url, token=TOKEN)
         outcome = await executor.run(executor.confirm(executor.plan("set-concurrency", values={"value": "3"}), "limit 3"))
         assert outcome.ok, outcome.summary()
@@ -216,7 +215,6 @@ async def test_audit_log_has_intent_then_result_and_never_the_token(tmp_path):
         assert refused.status_code == 401 and not server.sim.intake_paused
         audit.append({"type": "note", "text": f"header was Bearer {TOKEN}", "authorization": TOKEN})
     finally:
-        os.environ.pop("OPSCONSOLE_TEST_TOKEN", None)
         server.stop()
     text = audit.path.read_text()
     assert TOKEN not in text
@@ -276,7 +274,8 @@ async def test_break_glass_unlocks_for_a_while_and_relocks_by_itself(tmp_path, d
         await executor.run(executor.confirm(executor.plan("resume-intake"), "resume intake"))
     assert [m["path"] for m in dlq_server.mutations] == ["/v1/intake/pause"]
     kinds = [e.kind for e in store.timeline(incident.id)]
-    assert kinds == ["declared", "break-glass", "relocked"]
+    assert kinds == ["declared", "break-glass", "action", "relocked"]
+    assert "Pause intake: done (status 200)" in store.timeline(incident.id)[2].text
     assert "agreed with IC" in store.timeline(incident.id)[1].text
     records = audit_records(audit.path)
     assert [r["type"] for r in records] == ["break-glass", "intent", "result", "relocked", "refused"]
@@ -335,7 +334,6 @@ async def test_exec_action_runs_exactly_the_argv(tmp_path, dlq_server, monkeypat
         row="worker",
         confirm="restart {id}",
     )
-    config = config_for(dlq_server.url)
     _, executor, _, audit, _ = parts(tmp_path, dlq_server.url, actions=[restart], token=TOKEN)
     executor._environ = dict(os.environ)
     plan = executor.plan("restart-worker", ["w-03"], {"reason": "stuck lease"})
@@ -351,5 +349,4 @@ async def test_exec_action_runs_exactly_the_argv(tmp_path, dlq_server, monkeypat
     for bad_id, reason in (("-rf", "ok reason"), ("w-03; reboot", "ok reason"), ("w-03", "$(reboot)")):
         with pytest.raises(ActionError, match="does not match"):
             executor.plan("restart-worker", [bad_id], {"reason": reason})
-    assert config.environment == plan.environment
     await executor.aclose()
