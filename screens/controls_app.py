@@ -208,7 +208,9 @@ class ControlsApp(App[None]):
         if not choices:
             self.notify("No action in the catalogue fits here.")
             return
-        options = [(str(i), f"{a.title} {' '.join(t)}".strip() + ("" if a.safety == "safe" else "  (guarded)")) for i, (a, t) in enumerate(choices)]
+        locked = self.controls.policy.state().read_only
+        note = "  (refused: read-only)" if locked else "  (guarded)"
+        options = [(str(i), f"{a.title} {' '.join(t)}".strip() + ("" if a.safety == "safe" else note)) for i, (a, t) in enumerate(choices)]
 
         def picked(index: str | None) -> None:
             if index is not None:

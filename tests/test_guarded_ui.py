@@ -218,3 +218,41 @@ async def test_audit_screen_and_outcome_unknown_on_start(demo_server, tmp_path):
         await pilot.press("L")
         await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen) and "drained by hand" in screen_text(app), what="both logs")
         assert "OUTCOME UNKNOWN" in screen_text(app)
+
+
+async def test_safe_actions_work_read_only_and_a_replay_is_sent_once_despite_double_enter(tmp_path):
+    server = DemoServer(port=0, speed=0, seed=7, warmup_s=0, dlq_preload=60).start()
+    try:
+        config = shared_config(server.url, tmp_path)
+        app = OpsConsoleApp(config)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: has_data(app), what="first data")
+            store = app.controls.store
+            incident = store.declare("Provider outage", "SEV-1", "", "bob")
+            await wait_for(pilot, lambda: "READ-ONLY" in screen_text(app), what="read-only from the SEV-1")
+            await pilot.press("d")
+            screen = app.screen
+            await wait_for(pilot, lambda: screen.page is not None, what="the first page")
+            first = screen.page.items[0].id
+            await pilot.press("v")  # safe: view the payload
+            await wait_for(pilot, lambda: isinstance(app.screen, TextViewScreen), what="the payload")
+            await pilot.press("escape", "y")  # safe: copy the id
+            assert app.clipboard == first
+            await pilot.press("R")  # guarded: refused before any confirmation
+            await pilot.pause(0.2)
+            assert app.screen is screen and "Not sent: read-only: SEV-1" in notices(app)
+            assert server.mutations == []
+
+            store.set_severity(incident.id, "SEV-2", "bob")
+            await wait_for(pilot, lambda: not app.controls.policy.state().read_only, what="the unlock")
+            await pilot.press("R")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+            assert f"POST {server.url}/v1/dlq/{first}/replay" in screen_text(app)
+            await pilot.press(*first, "enter", "enter")
+            await wait_for(pilot, lambda: first not in [l.id for l in (screen.page.items if screen.page else [])], what="the page without it")
+            await pilot.pause(0.3)
+            assert [(m["path"], m["applied"]) for m in server.mutations] == [(f"/v1/dlq/{first}/replay", True)]
+            kinds = [e.kind for e in store.timeline(incident.id)]
+            assert kinds == ["declared", "severity", "action"]
+    finally:
+        server.stop()
