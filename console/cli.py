@@ -7,6 +7,7 @@ The only module in `console` allowed to import the UI, and only when the UI star
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("sim", help="run the demo backend as an HTTP server in the foreground")
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
     sim.add_argument("--port", type=int, default=8080)
+    sim.add_argument("--token-env", default="", metavar="NAME", help="require the bearer token held in this environment variable")
     _add_sim_options(sim)
 
     from console.incident_cli import add_incident_parser
@@ -68,7 +70,7 @@ def _run_sim(args: argparse.Namespace) -> int:
     try:
         server = DemoServer(
             host=args.host, port=args.port, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers,
-            dlq_preload=args.dlq_preload,
+            dlq_preload=args.dlq_preload, token=os.environ.get(args.token_env, "") if args.token_env else "",
         )
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
