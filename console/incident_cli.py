@@ -34,6 +34,9 @@ def add_incident_parser(sub: argparse._SubParsersAction) -> None:
     status.add_argument("--severity", "-s", choices=SEVERITIES, help="new severity")
     status.add_argument("--note", default="", help="text for the timeline")
 
+    listing = verbs.add_parser("list", help="recent incidents, newest first")
+    listing.add_argument("--limit", type=int, default=20)
+
     resolve = verbs.add_parser("resolve", help="resolve an incident")
     resolve.add_argument("--id", help="incident id (default: the current open incident)")
     resolve.add_argument("--note", default="", help="text for the timeline")
@@ -59,6 +62,11 @@ def run_incident(args: argparse.Namespace, config: Config) -> int:
     store = IncidentStore(store_path(config.incident.state_path))
     operator = current_operator()
     who = str(operator)
+    if args.verb == "list":
+        for incident in store.recent(args.limit):
+            ended = f"ended {_when(incident.ended_at)}" if incident.ended_at else "open"
+            print(f"{incident.id}  {incident.severity}  {incident.status:<13}  {_when(incident.started_at)}  {ended}  {incident.title}")
+        return 0
     try:
         if args.verb == "declare":
             incident = store.declare(" ".join(args.title), args.severity, args.commander, who)

@@ -37,7 +37,6 @@ from screens.modals.text_view import TextViewScreen
 from screens.widgets.mode_badge import mode_badge
 from screens.widgets.mode_line import ModeLine
 from screens.widgets.source_panel import SourcePanel
-from screens.widgets.status_bar import StatusBar
 
 # Dashboard panel id → (catalogue panel, snapshot source).
 PANELS = {"workers": ("workers", WORKERS), "leases": ("leases", LEASES), "dead-letters": ("dead_letters", DEAD_LETTERS)}
@@ -101,7 +100,7 @@ class ControlsApp(App[None]):
         dashboard = getattr(self, "dashboard", None)
         if dashboard is not None:
             dashboard.badge = badge
-            if dashboard.is_current and dashboard.query(StatusBar):
+            if dashboard.is_current:
                 dashboard.show_status()
         header = Text(f" {plain(self.controls.config.environment, 40)} ", style="bold reverse")
         if badge:

@@ -67,6 +67,8 @@ class DashboardScreen(Screen):
             panel.show(snapshot)
 
     def show_status(self) -> None:
+        if not self.query(StatusBar):  # torn down first when the app quits from another screen
+            return
         self.query_one(StatusBar).show(
             self.snapshot, self.config.environment, self.config.refresh_interval_s, self.clock(), self.badge
         )

@@ -256,3 +256,22 @@ async def test_safe_actions_work_read_only_and_a_replay_is_sent_once_despite_dou
             assert kinds == ["declared", "severity", "action"]
     finally:
         server.stop()
+
+
+async def test_an_action_with_a_typed_value_checks_it_and_shows_the_body(demo_server, tmp_path):
+    app = OpsConsoleApp(shared_config(demo_server.url, tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: has_data(app), what="first data")
+        await pilot.press("ctrl+p", *"Set concurrency limit")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "New concurrency limit" in screen_text(app), what="the value prompt")
+        await pilot.press(*"-1", "enter")
+        assert "must match [0-9]{1,4}" in screen_text(app)
+        await pilot.press("backspace", "backspace", "3", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+        text = screen_text(app)
+        assert f"PUT {demo_server.url}/v1/limits/concurrency" in text and '{"limit": 3}' in text
+        await pilot.press(*"limit 3", "enter")
+        await wait_for(pilot, lambda: demo_server.sim.concurrency_limit == 3, what="the new limit")
+        assert [json.loads(m["body"]) for m in demo_server.mutations] == [{"limit": 3}]

@@ -111,6 +111,9 @@ def test_cli_declares_updates_and_resolves_without_loading_textual(tmp_path):
     again = incident_cli(config, "resolve")
     assert again.returncode == 1 and "no open incident" in again.stderr and "Traceback" not in again.stderr
 
+    listed = incident_cli(config, "list").stdout.splitlines()
+    assert len(listed) == 1 and "SEV-1  resolved" in listed[0] and listed[0].endswith("Provider outage")
+
     records = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert [r["type"] for r in records] == ["incident"] * 3
     assert records[0]["operator"] == {"user": "alice", "client": "10.0.0.7"}
