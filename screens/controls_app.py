@@ -158,7 +158,7 @@ class ControlsApp(App[None]):
             try:
                 until = self.controls.policy.break_glass(reason)
             except PolicyError as exc:
-                self.notify(str(exc), severity="error")
+                self.notify(str(exc), severity="error", markup=False)
                 return
             minutes = round((until - self._clock()) / 60)
             self.notify(f"Read-only lifted for {minutes} min; recorded with your reason.", severity="warning")
@@ -290,7 +290,7 @@ class ControlsApp(App[None]):
         if plan.action.safety == "safe" and outcome.ok:
             self.push_screen(TextViewScreen(f"{plan.action.title} {' '.join(plan.targets)}", outcome.results[-1].body))
             return
-        self.notify(outcome.summary(), title=plan.action.title, severity="information" if outcome.ok else "error", markup=False)
+        self.notify(plain(outcome.summary(), 300), title=plan.action.title, severity="information" if outcome.ok else "error", markup=False)
         refresh = getattr(self.screen, "refresh_after_action", None)
         if refresh is not None:
             refresh(outcome)

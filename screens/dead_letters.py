@@ -235,7 +235,7 @@ class DeadLetterScreen(Screen):
         letter = self._current()
         if letter is not None:
             self.app.copy_to_clipboard(letter.id)
-            self.notify(f"Copied {plain(letter.id, 40)}", timeout=2)
+            self.notify(f"Copied {plain(letter.id, 40)}", timeout=2, markup=False)
 
     def action_reload(self) -> None:
         self.load()
@@ -249,7 +249,7 @@ class DeadLetterScreen(Screen):
             self.app.start_catalogue_action("dead_letters", [letter.id], batch=False)
 
     def action_replay_matching(self) -> None:
-        self.notify(f"Counting entries matching {self.where.describe()}…", timeout=2)
+        self.notify(f"Counting entries matching {plain(self.where.describe(), 80)}…", timeout=2, markup=False)
         self.collect(self.where)
 
     @work(exclusive=True, group="dlq-collect")

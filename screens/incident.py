@@ -81,7 +81,7 @@ class IncidentScreen(Screen):
         try:
             incident = what(str(self.controls.operator))
         except IncidentError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self.app.call_from_thread(self.notify, plain(str(exc), 300), severity="error", markup=False)
             return
         self.controls.record_incident(incident, describe(incident))
         self.app.post_message(IncidentLoaded(self.controls.load_incident()))

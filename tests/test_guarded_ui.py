@@ -36,16 +36,20 @@ def has_data(app) -> bool:
     return snap is not None and all(s.ok_at is not None for s in snap.sources.values())
 
 
-def in_workers(app) -> bool:
-    return app.focused is not None and any(node.id == "workers" for node in app.focused.ancestors)
+def focused_in(app, panel: str) -> bool:
+    return app.focused is not None and any(node.id == panel for node in app.focused.ancestors)
+
+
+async def focus_panel(app, pilot, panel: str) -> None:
+    for _ in range(4):
+        if focused_in(app, panel):
+            break
+        await pilot.press("tab")
+    await wait_for(pilot, lambda: focused_in(app, panel) and app.focused.row_count > 0, what=f"a focused {panel} row")
 
 
 async def focus_workers(app, pilot) -> None:
-    for _ in range(4):
-        if in_workers(app):
-            break
-        await pilot.press("tab")
-    await wait_for(pilot, lambda: in_workers(app) and app.focused.row_count > 0, what="a focused worker row")
+    await focus_panel(app, pilot, "workers")
 
 
 async def open_drain_confirmation(app, pilot) -> None:
@@ -105,6 +109,18 @@ async def test_read_only_from_the_command_line_refuses_and_cannot_be_lifted(demo
         await pilot.press("b")
         await pilot.pause(0.1)
         assert "cannot be unlocked" in notices(app)
+
+        # A safe action still works: inspect the job under a lease.
+        await focus_panel(app, pilot, "leases")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickScreen), what="the action picker")
+        assert any("(refused: read-only)" in label for _, label in app.screen.options)
+        assert app.screen.options[0][1].startswith("Inspect job job-")
+        job = app.screen.options[0][1].split()[2]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextViewScreen), what="the inspected job")
+        assert f"Inspect job {job}" in screen_text(app)
+        assert f'"id": "{job}"' in app.screen.body.plain and '"history"' in app.screen.body.plain
         assert demo_server.mutations == []
 
 

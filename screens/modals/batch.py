@@ -61,7 +61,7 @@ class BatchScreen(ModalScreen[Outcome | None]):
     def _finished(self, message: ActionFinished) -> None:
         message.stop()  # the app hears about it when the screen closes
         self.outcome = message.outcome
-        text = Text(message.outcome.summary(), style="bold")
+        text = Text(plain(message.outcome.summary(), 300), style="bold")
         if message.outcome.not_done:
             text.append("\nnot done: " + plain(" ".join(message.outcome.not_done[:200]), 2000))
         text.append("\nEsc closes.", style="dim")
