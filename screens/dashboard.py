@@ -56,7 +56,7 @@ class DashboardScreen(Screen):
 
     def show(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        if not self.is_current:
+        if not self.is_current or not self._has_widgets():
             return
         self.show_status()
         marker = staleness(snapshot.source(METRICS), snapshot.taken_at)
@@ -66,8 +66,13 @@ class DashboardScreen(Screen):
         for panel in self.query(SourcePanel):
             panel.show(snapshot)
 
+    def _has_widgets(self) -> bool:
+        # While the app quits, its timers and a last snapshot can arrive after the
+        # screen's widgets were removed.
+        return bool(self.query(StatusBar))
+
     def show_status(self) -> None:
-        if not self.query(StatusBar):  # torn down first when the app quits from another screen
+        if not self._has_widgets():
             return
         self.query_one(StatusBar).show(
             self.snapshot, self.config.environment, self.config.refresh_interval_s, self.clock(), self.badge

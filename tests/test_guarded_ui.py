@@ -267,6 +267,7 @@ async def test_safe_actions_work_read_only_and_a_replay_is_sent_once_despite_dou
             await pilot.press(*first, "enter", "enter")
             await wait_for(pilot, lambda: first not in [l.id for l in (screen.page.items if screen.page else [])], what="the page without it")
             await pilot.pause(0.3)
+            assert app.screen is screen  # the second Enter did not open a payload either
             assert [(m["path"], m["applied"]) for m in server.mutations] == [(f"/v1/dlq/{first}/replay", True)]
             kinds = [e.kind for e in store.timeline(incident.id)]
             assert kinds == ["declared", "severity", "action"]
