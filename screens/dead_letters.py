@@ -8,7 +8,6 @@ selected ids, or on every id matching the filter counted at confirmation.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import httpx
@@ -33,7 +32,6 @@ from screens.widgets.mode_line import ModeLine
 from screens.widgets.tables import cell, make_table
 
 PAGE_SIZE = 50
-STRAY_ENTER_S = 0.3
 COLUMNS = [("sel", "✓"), ("id", "Id"), ("age", "Age"), ("error_class", "Error class"), ("job", "Job"), ("message", "Message")]
 
 
@@ -82,7 +80,6 @@ class DeadLetterScreen(Screen):
         self.selected: dict[str, None] = {}  # ordered: a batch is sent in the order chosen
         self.classes_known: tuple[str, ...] = ()
         self.error = ""
-        self._resumed_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield ModeLine(id="dlq-mode")
@@ -225,15 +222,9 @@ class DeadLetterScreen(Screen):
         self._render_detail()
         self.load()
 
-    def on_screen_resume(self) -> None:
-        self._resumed_at = time.monotonic()
-
     @on(DataTable.RowSelected, "#dlq-table")
     def _row_selected(self) -> None:
-        # An Enter right after a dialog closed is the second half of a double Enter on
-        # the dialog, not a request for this row's payload.
-        if time.monotonic() - self._resumed_at >= STRAY_ENTER_S:
-            self.action_view()
+        self.action_view()
 
     def action_view(self) -> None:
         letter = self._current()
