@@ -7,6 +7,7 @@ The only module in `console` allowed to import the UI, and only when the UI star
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +24,7 @@ def _add_sim_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="random seed; the same seed replays the same run")
     parser.add_argument("--workers", type=int, default=8, help="number of simulated workers")
     parser.add_argument("--held-leases", type=int, default=0, metavar="N", help="extra leases held on long-running jobs (large fleets)")
+    parser.add_argument("--dlq-preload", type=int, default=0, metavar="N", help="start with N dead letters (paging and memory checks)")
     parser.add_argument(
         "--fault",
         action="append",
@@ -63,7 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("sim", help="run the demo backend as an HTTP server in the foreground")
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
     sim.add_argument("--port", type=int, default=8080)
+    sim.add_argument("--token-env", default="", metavar="NAME", help="require the bearer token held in this environment variable")
     _add_sim_options(sim)
+
+    from console.incident_cli import add_incident_parser
+
+    add_incident_parser(sub)
+    parser.add_argument("--read-only", action="store_true", help="refuse every guarded action; cannot be lifted")
     return parser
 
 
@@ -95,7 +103,8 @@ def _run_sim(args: argparse.Namespace) -> int:
     try:
         server = DemoServer(
             host=args.host, port=args.port, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers,
-            held_leases=args.held_leases,
+            held_leases=args.held_leases, dlq_preload=args.dlq_preload,
+            token=os.environ.get(args.token_env, "") if args.token_env else "",
         )
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
@@ -124,18 +133,30 @@ def _run_console(args: argparse.Namespace) -> int:
         from console.demo.server import DemoServer
 
         server = DemoServer(
-            port=0, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers, held_leases=args.held_leases
+            port=0, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers,
+            held_leases=args.held_leases, dlq_preload=args.dlq_preload,
         ).start()
         server.sim.faults.replace(args.fault)
         config = config.pointed_at(server.url)
     try:
         from screens.app import OpsConsoleApp
 
-        OpsConsoleApp(config).run()
+        OpsConsoleApp(config, read_only=args.read_only).run()
     finally:
         if server is not None:
             server.stop()
     return 0
+
+
+def _run_incident(args: argparse.Namespace) -> int:
+    from console.incident_cli import run_incident
+
+    try:
+        config = _load_for_ui(args)
+    except ConfigError as exc:
+        print(exc.report(), file=sys.stderr)
+        return EXIT_CONFIG
+    return run_incident(args, config)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         return _check_config(args.path, args.online)
     if args.command == "sim":
         return _run_sim(args)
+    if args.command == "incident":
+        return _run_incident(args)
     return _run_console(args)
 
 

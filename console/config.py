@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from console.config_actions import ActionConfig, AuditConfig, IncidentConfig, PolicyConfig, unique_action_names
+
 CONFIG_ENV_VAR = "OPSCONSOLE_CONFIG"
 MIN_REFRESH_S = 0.5  # a floor, so the console never hammers the system it watches
 
@@ -236,6 +238,20 @@ class Config(_Strict):
     """Conditions that say an incident can be closed, shown met or not."""
     keys: dict[str, str] = Field(default_factory=dict)
     """Key remapping: binding id → key(s), e.g. refresh = "f5"."""
+
+    # -- incidents, read-only mode, actions, audit (console/config_actions.py) ----------
+    read_only: bool = False
+    """Start read-only: guarded actions are refused (a break-glass unlock can lift this one)."""
+    incident: IncidentConfig = Field(default_factory=IncidentConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
+    actions: list[ActionConfig] = Field(default_factory=list)
+    """The action catalogue: what the console may change, and how."""
+
+    @field_validator("actions")
+    @classmethod
+    def _unique_action_names(cls, actions: list[ActionConfig]) -> list[ActionConfig]:
+        return unique_action_names(actions)
 
     @field_validator("refresh_interval_s")
     @classmethod

@@ -12,9 +12,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from console.config import Config
+from console.controls import Controls
 from console.poller import Poller
 from console.text import plain
 from screens.alert_detail import AlertDetailScreen
+from screens.controls_app import ControlsApp
 from screens.dashboard import DashboardScreen
 from screens.help import HelpScreen
 from screens.messages import PollFailed, SnapshotLoaded
@@ -22,7 +24,7 @@ from screens.signals import SignalsScreen
 from screens.widgets.alerts_panel import AlertsPanel
 
 
-class OpsConsoleApp(App[None]):
+class OpsConsoleApp(ControlsApp):
     TITLE = "opsconsole"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the console"),
@@ -31,9 +33,17 @@ class OpsConsoleApp(App[None]):
         Binding("s", "signals", "Signals", id="signals", tooltip="Every signal in full: trend, drain estimate, history, largest series"),
     ]
 
-    def __init__(self, config: Config, poller: Poller | None = None, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        config: Config,
+        poller: Poller | None = None,
+        clock: Callable[[], float] = time.time,
+        controls: Controls | None = None,
+        read_only: bool = False,
+    ):
         super().__init__()
         self.config = config
+        self.setup_controls(config, controls, read_only, clock)  # incidents, read-only, actions (controls_app.py)
         self.poller = poller or Poller(config, clock=clock)
         self.dashboard = DashboardScreen(config, clock)
         self.polls_started = 0
@@ -122,4 +132,5 @@ class OpsConsoleApp(App[None]):
         yield SystemCommand("Show signals", "Trend, drain estimate, history and largest series of every signal", self.action_signals)
         if isinstance(screen, DashboardScreen):
             yield from screen.palette_commands()
+        yield from self.control_commands(screen)
         yield from super().get_system_commands(screen)

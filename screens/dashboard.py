@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -33,6 +34,7 @@ class DashboardScreen(Screen):
         self.config = config
         self.clock = clock
         self.snapshot: Snapshot | None = None
+        self.badge: Text | None = None  # READ-ONLY and the incident, set by the app (controls_app.py)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status-bar")
@@ -62,7 +64,7 @@ class DashboardScreen(Screen):
 
     def show(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        if not self.is_current:
+        if not self.is_current or not self._has_widgets():
             return
         self.show_status()
         marker = staleness(snapshot.source(METRICS), snapshot.taken_at)
@@ -76,9 +78,16 @@ class DashboardScreen(Screen):
         for panel in self.query(SourcePanel):
             panel.show(snapshot)
 
+    def _has_widgets(self) -> bool:
+        # While the app quits, its timers and a last snapshot can arrive after the
+        # screen's widgets were removed.
+        return bool(self.query(StatusBar))
+
     def show_status(self) -> None:
+        if not self._has_widgets():
+            return
         self.query_one(StatusBar).show(
-            self.snapshot, self.config.environment, self.config.refresh_interval_s, self.clock()
+            self.snapshot, self.config.environment, self.config.refresh_interval_s, self.clock(), self.badge
         )
 
     def palette_commands(self) -> Iterable[SystemCommand]:

@@ -15,6 +15,13 @@ from console.config import Config, load_config, shipped_config_path
 from console.demo.server import DemoServer
 
 
+@pytest.fixture(autouse=True)
+def own_data_dir(tmp_path, monkeypatch):
+    """Incident state and the audit log default to the user data dir: a per-test one, never
+    the developer's own (platformdirs reads $XDG_DATA_HOME on every call)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
 @pytest.fixture
 def demo_server() -> Iterator[DemoServer]:
     """A frozen demo backend (speed 0): numbers change only when a test advances time."""

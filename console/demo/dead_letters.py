@@ -6,6 +6,7 @@ so a 1,000,000-entry queue costs a few counters, not a million dicts.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,16 +51,22 @@ class DeadLetterQueue:
         self._seed = seed
         self._stored: list[StoredLetter] = []
         self._counts: Counter[str] = Counter()
+        # Replayed entries leave the queue; positions stay, so preloaded ids never shift.
+        self._removed: list[int] = []  # sorted
+        self._removed_set: set[int] = set()
+        self._version = 0
+        self._filtered: tuple[tuple[object, ...], list[int]] | None = None
         cycles, rest = divmod(preload, len(PRELOAD_PATTERN))
         for index, failure in enumerate(PRELOAD_PATTERN):
             self._counts[failure[0]] += cycles + (1 if index < rest else 0)
 
     def __len__(self) -> int:
-        return self.preload + len(self._stored)
+        return self.preload + len(self._stored) - len(self._removed)
 
     def add(self, letter: StoredLetter) -> None:
         self._stored.append(letter)
         self._counts[letter.error_class] += 1
+        self._version += 1
 
     def error_classes(self) -> dict[str, int]:
         return dict(sorted(((k, v) for k, v in self._counts.items() if v), key=lambda kv: (-kv[1], kv[0])))
@@ -83,8 +90,85 @@ class DeadLetterQueue:
 
     def page(self, offset: int, limit: int) -> list[dict[str, Any]]:
         """Newest first."""
-        newest = len(self) - 1
-        return [self.entry(newest - i) for i in range(offset, min(offset + limit, len(self)))]
+        indices = []
+        index = self._position(offset)
+        while index >= 0 and len(indices) < limit:
+            if index not in self._removed_set:
+                indices.append(index)
+            index -= 1
+        return [self.entry(i) for i in indices]
+
+    # -- replay and server-side filtering (mutation endpoints) ------------------------------
+
+    def index_of(self, letter_id: str) -> int | None:
+        """Position of a live entry from its id (dlq-0000042 → 41), None if absent or replayed."""
+        digits = letter_id.removeprefix("dlq-")
+        if not digits.isdigit() or letter_id == digits:
+            return None
+        index = int(digits) - 1
+        if not 0 <= index < self.preload + len(self._stored) or index in self._removed_set:
+            return None
+        return index
+
+    def remove(self, index: int) -> dict[str, Any]:
+        entry = self.entry(index)
+        bisect.insort(self._removed, index)
+        self._removed_set.add(index)
+        self._counts[entry["error_class"]] -= 1
+        self._version += 1
+        return entry
+
+    def _position(self, offset: int) -> int:
+        """Index of the live entry `offset` places from the newest (-1 past the end)."""
+        last = self.preload + len(self._stored) - 1
+        if not self._removed:
+            return last - offset
+        # live(i) = live entries in [i, last]; it falls as i rises. Find the largest i with
+        # live(i) >= offset + 1: that entry is live and exactly `offset` from the newest.
+        low, high, found = 0, last, -1
+        while low <= high:
+            mid = (low + high) // 2
+            live = (last - mid + 1) - (len(self._removed) - bisect.bisect_left(self._removed, mid))
+            if live >= offset + 1:
+                found, low = mid, mid + 1
+            else:
+                high = mid - 1
+        return found
+
+    def _candidates(self, error_class: str) -> list[int]:
+        """Live indices of `error_class` (all when ""), newest first, without building entries."""
+        stored = [
+            self.preload + offset
+            for offset in range(len(self._stored) - 1, -1, -1)
+            if not error_class or self._stored[offset].error_class == error_class
+        ]
+        if error_class:  # preloaded classes repeat with the pattern: arithmetic, not a scan
+            residues = [r for r, failure in enumerate(PRELOAD_PATTERN) if failure[0] == error_class]
+            preloaded = sorted((i for r in residues for i in range(r, self.preload, len(PRELOAD_PATTERN))), reverse=True)
+        else:
+            preloaded = range(self.preload - 1, -1, -1)
+        return [i for i in (*stored, *preloaded) if i not in self._removed_set]
+
+    def _contains(self, index: int, needle: str) -> bool:
+        if index < self.preload:
+            error_class, message, _ = PRELOAD_PATTERN[index % len(PRELOAD_PATTERN)]
+            job = f"job-p{(index * 2654435761 + self._seed) % 10_000_000:07d}"
+        else:
+            letter = self._stored[index - self.preload]
+            error_class, message, job = letter.error_class, letter.message, letter.job_id
+        return needle in f"dlq-{index + 1:07d} {error_class} {message} {job}".lower()
+
+    def filtered_page(self, offset: int, limit: int, error_class: str, text: str) -> tuple[int, list[dict[str, Any]]]:
+        """(matching total, page newest first) for entries of `error_class` containing `text`."""
+        key = (error_class, text.lower(), self._version)
+        if self._filtered is None or self._filtered[0] != key:
+            needle = text.lower()
+            matches = self._candidates(error_class)
+            if needle:
+                matches = [i for i in matches if self._contains(i, needle)]
+            self._filtered = (key, matches)  # paging through one filter computes it once
+        matches = self._filtered[1]
+        return len(matches), [self.entry(i) for i in matches[offset : offset + limit]]
 
     def _preloaded(self, index: int) -> StoredLetter:
         error_class, message, terminal = PRELOAD_PATTERN[index % len(PRELOAD_PATTERN)]

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from console.demo.faults import parse_faults
+from console.demo import operations
 from console.demo.metrics_text import exposition
 from console.demo.sim import Simulation
 
@@ -36,6 +37,9 @@ Handler = Callable[["Request"], Reply]
 
 
 class Request:
+    ledger: operations.MutationLedger
+    actor: str = "api"
+
     def __init__(self, sim: Simulation, match: re.Match[str], query: dict[str, list[str]], body: bytes):
         self.sim = sim
         self.match = match
@@ -101,14 +105,24 @@ def list_dead_letters(req: Request) -> Reply:
     limit = req.int_param("limit", 50, 1, 500)
     offset = req.int_param("offset", 0, 0, 10**9)
     queue = req.sim.dead_letters
-    return 200, {
+    # Filters are applied here, on the server, so a console never loads the whole queue.
+    error_class = req.query.get("error_class", [""])[-1]
+    text = req.query.get("q", [""])[-1]
+    if error_class or text:
+        total, items = queue.filtered_page(offset, limit, error_class, text)
+    else:
+        total, items = len(queue), queue.page(offset, limit)
+    reply = {
         "now": req.sim.now,
-        "total": len(queue),
+        "total": total,
         "offset": offset,
         "limit": limit,
         "error_classes": queue.error_classes(),
-        "items": queue.page(offset, limit),
+        "items": items,
     }
+    if error_class or text:
+        reply["queue_total"] = len(queue)
+    return 200, reply
 
 
 def audit_logs(req: Request) -> Reply:
@@ -182,6 +196,71 @@ ROUTES += [
     ("POST", re.compile(r"/sim/faults"), set_faults),
     ("DELETE", re.compile(r"/sim/faults"), clear_faults),
 ]
+# -- mutations: what an operator can change (console/demo/operations.py) -----------------
+
+
+def _mutation(operation: Callable[..., Any], *args: Any) -> Callable[[Request], Reply]:
+    """A handler that maps the operation's refusals onto HTTP statuses."""
+
+    def handler(req: Request) -> Reply:
+        try:
+            return 200, operation(req.sim, *[arg(req) if callable(arg) else arg for arg in args], req.actor)
+        except LookupError as exc:
+            raise HttpError(404, str(exc)) from None
+        except ValueError as exc:
+            raise HttpError(409, str(exc)) from None
+        except TypeError as exc:
+            raise HttpError(400, str(exc)) from None
+
+    return handler
+
+
+def sim_mutations(req: Request) -> Reply:
+    return 200, {"mutations": list(req.ledger.records)}
+
+
+MUTATION_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
+    ("POST", re.compile(r"/v1/jobs/(?P<job_id>[^/]+)/replay"), _mutation(operations.replay_job, lambda r: r.match["job_id"])),
+    ("POST", re.compile(r"/v1/dlq/replay"), _mutation(operations.replay_dead_letters, lambda r: r.json().get("ids"))),
+    ("POST", re.compile(r"/v1/dlq/(?P<id>[^/]+)/replay"), _mutation(operations.replay_dead_letter, lambda r: r.match["id"])),
+    ("POST", re.compile(r"/v1/workers/(?P<id>[^/]+)/drain"), _mutation(operations.drain_worker, lambda r: r.match["id"])),
+    ("POST", re.compile(r"/v1/intake/pause"), _mutation(operations.set_intake, True)),
+    ("POST", re.compile(r"/v1/intake/resume"), _mutation(operations.set_intake, False)),
+    ("PUT", re.compile(r"/v1/limits/concurrency"), _mutation(operations.set_concurrency_limit, lambda r: r.json().get("limit"))),
+    ("GET", re.compile(r"/sim/mutations"), sim_mutations),
+]
+ROUTES += MUTATION_ROUTES
+
+
+def answer(server: _DemoHTTPServer, method: str, path: str, headers: Any, handler: Handler, req: Request) -> Reply:
+    """Token check, Idempotency-Key replay and the mutation ledger around one handler."""
+    is_mutation = method != "GET" and not path.startswith("/sim/")
+    key = headers.get("Idempotency-Key") or ""
+    req.ledger, req.actor = server.ledger, plain_actor(headers.get("X-Opsconsole-Operator") or "api")
+    if server.token and not path.startswith("/sim/"):
+        if headers.get("Authorization") != f"Bearer {server.token}":
+            if is_mutation:
+                server.ledger.note(req.sim.now, method, path, key, req.body, 401, applied=False)
+            raise HttpError(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+    if not is_mutation:
+        return handler(req)
+    fingerprint = server.ledger.fingerprint(method, path, req.body)
+    stored = server.ledger.replay(key, fingerprint) if key else None
+    if stored is not None:
+        server.ledger.note(req.sim.now, method, path, key, req.body, stored[0], applied=False)
+        return stored
+    try:
+        status, payload = handler(req)
+    except HttpError as exc:
+        status, payload = exc.status, {"error": str(exc)}
+    server.ledger.note(req.sim.now, method, path, key, req.body, status, applied=status < 400)
+    if key:
+        server.ledger.remember(key, fingerprint, status, payload)
+    return status, payload
+
+
+def plain_actor(value: str) -> str:
+    return "".join(ch for ch in value if ch.isprintable())[:80]
 
 
 def route(method: str, path: str) -> tuple[Handler, re.Match[str]]:
@@ -239,7 +318,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             sim = self.server.sim
             with sim.lock:
                 sim.sync()
-                status, payload = handler(Request(sim, match, parse_qs(url.query), body))
+                request = Request(sim, match, parse_qs(url.query), body)
+                status, payload = answer(self.server, method, url.path, self.headers, handler, request)
         except HttpError as exc:
             status, payload, headers = exc.status, {"error": str(exc)}, exc.headers
         except Exception as exc:  # report, keep serving
@@ -270,8 +350,10 @@ class _DemoHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], sim: Simulation):
+    def __init__(self, address: tuple[str, int], sim: Simulation, token: str = ""):
         self.sim = sim
+        self.token = token
+        self.ledger = operations.MutationLedger()
         self.connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _RequestHandler)
@@ -300,15 +382,21 @@ class _DemoHTTPServer(ThreadingHTTPServer):
 class DemoServer:
     """The simulation behind a real HTTP server; `start()` serves on a daemon thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8080, **sim_options: Any):
+    def __init__(self, host: str = "127.0.0.1", port: int = 8080, token: str = "", **sim_options: Any):
         self.sim = Simulation(**sim_options)
-        self._httpd = _DemoHTTPServer((host, port), self.sim)
+        self._httpd = _DemoHTTPServer((host, port), self.sim, token)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
+
+    @property
+    def mutations(self) -> list[dict[str, Any]]:
+        """Every mutation request received so far (applied or not)."""
+        with self.sim.lock:
+            return list(self._httpd.ledger.records)
 
     def start(self) -> DemoServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="demo-backend", daemon=True)

@@ -115,6 +115,9 @@ class Simulation:
         self.leases: dict[str, SimLease] = {}
         self.dead_letters = DeadLetterQueue(dlq_preload, self._epoch, seed)
         self.audit: deque[dict[str, Any]] = deque(maxlen=1000)
+        # Operator controls (console/demo/operations.py): intake pause and a concurrency cap.
+        self.intake_paused = False
+        self.concurrency_limit: int | None = None
         self.counters: Counter[tuple[str, str]] = Counter()
         self._finished_window: deque[tuple[float, bool]] = deque()
         self._claims_window: deque[tuple[float, bool]] = deque()
@@ -206,6 +209,8 @@ class Simulation:
         self._trim_windows(now)
 
     def _arrive(self, now: float) -> None:
+        if self.intake_paused:
+            return
         capacity = len(self.workers) / MEAN_JOB_SECONDS  # jobs per second
         self._arrival_debt += capacity * self.scenario.arrival_load * STEP_S * (0.5 + self._rng.random())
         while self._arrival_debt >= 1:
@@ -234,6 +239,8 @@ class Simulation:
         running_noisy = sum(1 for w in self.workers if w.job is not None and w.job.tenant == NOISY_TENANT)
         deferred: list[SimJob] = []
         for worker in idle:
+            if self.concurrency_limit is not None and sum(1 for w in self.workers if w.job) >= self.concurrency_limit:
+                break
             job = None
             refused = False
             while self.queue:

@@ -1,0 +1,101 @@
+"""`opsconsole incident declare|status|resolve`: the incident store from a shell, without the UI.
+
+Writes go to the same SQLite file the consoles read, so a console on this host shows the
+change on its next refresh; each change is also appended to the audit log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime, timezone
+
+from console.audit import AuditLog, audit_path, current_operator
+from console.config import Config
+from console.config_actions import SEVERITIES
+from console.controls import record_incident_change
+from console.incident import STATUSES, Incident, IncidentError, IncidentStore, store_path
+
+EXIT_REFUSED = 1
+
+
+def add_incident_parser(sub: argparse._SubParsersAction) -> None:
+    incident = sub.add_parser("incident", help="declare, update or resolve an incident (no UI)")
+    verbs = incident.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    declare = verbs.add_parser("declare", help="open a new incident")
+    declare.add_argument("title", nargs="+", help="what is happening, in a few words")
+    declare.add_argument("--severity", "-s", required=True, choices=SEVERITIES)
+    declare.add_argument("--commander", "-c", default="", help="incident commander (default: you)")
+
+    status = verbs.add_parser("status", help="show the current incident, or change its status or severity")
+    status.add_argument("--id", help="incident id (default: the current open incident)")
+    status.add_argument("--set", dest="new_status", choices=STATUSES, help="new status")
+    status.add_argument("--severity", "-s", choices=SEVERITIES, help="new severity")
+    status.add_argument("--note", default="", help="text for the timeline")
+
+    listing = verbs.add_parser("list", help="recent incidents, newest first")
+    listing.add_argument("--limit", type=int, default=20)
+
+    resolve = verbs.add_parser("resolve", help="resolve an incident")
+    resolve.add_argument("--id", help="incident id (default: the current open incident)")
+    resolve.add_argument("--note", default="", help="text for the timeline")
+
+
+def _when(at: float | None) -> str:
+    return "-" if at is None else datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def describe(store: IncidentStore, incident: Incident, events: int = 20) -> str:
+    lines = [
+        f"{incident.id}  {incident.severity}  {incident.status}  commander {incident.commander}",
+        f"  {incident.title}",
+        f"  started {_when(incident.started_at)}" + (f", ended {_when(incident.ended_at)}" if incident.ended_at else ""),
+        "  timeline:",
+    ]
+    for event in store.timeline(incident.id, events):
+        lines.append(f"    {_when(event.at)}  {event.operator}  {event.kind}  {event.text}")
+    return "\n".join(lines)
+
+
+def run_incident(args: argparse.Namespace, config: Config) -> int:
+    store = IncidentStore(store_path(config.incident.state_path))
+    operator = current_operator()
+    who = str(operator)
+    if args.verb == "list":
+        for incident in store.recent(args.limit):
+            ended = f"ended {_when(incident.ended_at)}" if incident.ended_at else "open"
+            print(f"{incident.id}  {incident.severity}  {incident.status:<13}  {_when(incident.started_at)}  {ended}  {incident.title}")
+        return 0
+    try:
+        if args.verb == "declare":
+            incident = store.declare(" ".join(args.title), args.severity, args.commander, who)
+            change = f"declared {incident.severity}: {incident.title}"
+        else:
+            incident_id = args.id or _current_id(store)
+            if args.verb == "resolve":
+                incident = store.resolve(incident_id, who, args.note)
+                change = "resolved"
+            elif args.new_status or args.severity or args.note:
+                incident = store.get(incident_id)
+                if args.severity:
+                    incident = store.set_severity(incident_id, args.severity, who)
+                if args.new_status or args.note:
+                    incident = store.set_status(incident_id, args.new_status or incident.status, who, args.note)
+                change = f"now {incident.severity} {incident.status}"
+            else:
+                print(describe(store, store.get(incident_id)))
+                return 0
+    except IncidentError as exc:
+        print(f"opsconsole incident: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    record_incident_change(AuditLog(audit_path(config.audit.path)), operator, config.environment, incident, change)
+    print(describe(store, incident, events=5))
+    return 0
+
+
+def _current_id(store: IncidentStore) -> str:
+    current = store.current()
+    if current is None:
+        raise IncidentError("no open incident; give --id or declare one")
+    return current.id

@@ -1,0 +1,196 @@
+"""The incident screen: the current incident, its timeline, and keys to change it.
+
+Writes go to the shared SQLite file on a thread (a locked file never blocks keys); every
+console on the host shows the change on its next refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from functools import partial
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from console.config_actions import SEVERITIES
+from console.controls import Controls
+from console.incident import OPEN_STATUSES, Incident, IncidentError, TimelineEvent
+from console.text import plain
+from screens.action_messages import IncidentLoaded
+from screens.modals.prompt import PromptScreen
+from screens.widgets.mode_line import ModeLine
+
+
+def _clock_time(at: float) -> str:
+    return datetime.fromtimestamp(at, timezone.utc).strftime("%m-%d %H:%M:%SZ")
+
+
+class IncidentScreen(Screen):
+    CSS_PATH = "incident.tcss"
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="incident.back", tooltip="Back to the dashboard"),
+        Binding("D", "declare", "Declare", id="incident.declare", tooltip="Declare a new incident (title, then severity)"),
+        Binding("1", "severity('SEV-1')", "SEV-1", id="incident.sev1", tooltip="Set severity SEV-1 (makes consoles read-only by default)"),
+        Binding("2", "severity('SEV-2')", "SEV-2", id="incident.sev2", show=False, tooltip="Set severity SEV-2"),
+        Binding("3", "severity('SEV-3')", "SEV-3", id="incident.sev3", show=False, tooltip="Set severity SEV-3"),
+        Binding("4", "severity('SEV-4')", "SEV-4", id="incident.sev4", show=False, tooltip="Set severity SEV-4"),
+        Binding("s", "next_status", "Next status", id="incident.status", tooltip="investigating → identified → mitigating → monitoring"),
+        Binding("N", "note", "Note", id="incident.note", tooltip="Add a note to the timeline"),
+        Binding("X", "resolve", "Resolve", id="incident.resolve", tooltip="Resolve the incident (asks for a closing note)"),
+    ]
+
+    def __init__(self, controls: Controls):
+        super().__init__()
+        self.controls = controls
+        self.incident: Incident | None = None
+        self.events: list[TimelineEvent] = []
+
+    def compose(self) -> ComposeResult:
+        yield ModeLine(id="incident-mode")
+        yield Static(id="incident-summary")
+        with VerticalScroll(id="incident-timeline"):
+            yield Static(id="incident-events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ModeLine).show_detail(Text("Incident", style="bold"))
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    # -- reading and writing the store, on a thread --------------------------------------
+
+    @work(thread=True, exclusive=True, group="incident-read")
+    def reload(self) -> None:
+        incident = self.controls.load_incident()
+        events = self.controls.store.timeline(incident.id, 200) if incident else []
+        self.app.call_from_thread(self._show, incident, events)
+
+    def change(self, what: Callable[[str], Incident], describe: Callable[[Incident], str]) -> None:
+        self._change(what, describe)
+
+    @work(thread=True, group="incident-write")
+    def _change(self, what: Callable[[str], Incident], describe: Callable[[Incident], str]) -> None:
+        try:
+            incident = what(str(self.controls.operator))
+        except IncidentError as exc:
+            self.app.call_from_thread(self.notify, plain(str(exc), 300), severity="error", markup=False)
+            return
+        self.controls.record_incident(incident, describe(incident))
+        self.app.post_message(IncidentLoaded(self.controls.load_incident()))
+        self.reload()
+
+    def _show(self, incident: Incident | None, events: list[TimelineEvent]) -> None:
+        self.incident, self.events = incident, events
+        summary = Text()
+        if incident is None:
+            summary.append("No open incident. ", style="bold")
+            summary.append("D declares one.")
+        else:
+            summary.append(f"{incident.id}  ", style="bold")
+            summary.append(f" {incident.severity} ", style="bold reverse")
+            summary.append(f"  {incident.status}  commander {plain(incident.commander, 40)}  started {_clock_time(incident.started_at)}\n")
+            summary.append(plain(incident.title, 200), style="bold")
+        self.query_one("#incident-summary", Static).update(summary)
+        lines = Text()
+        for event in events:
+            lines.append(f"{_clock_time(event.at)} ", style="dim")
+            lines.append(f"{plain(event.operator, 30)} ", style="cyan")
+            lines.append(f"{event.kind:<11} ", style="bold")
+            lines.append(plain(event.text, 400) + "\n")
+        self.query_one("#incident-events", Static).update(lines)
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Declare incident", "Open a new incident: title, then severity", self.action_declare)
+        if self.incident is None:
+            return
+        for severity in SEVERITIES:
+            if severity != self.incident.severity:
+                yield SystemCommand(f"Set severity {severity}", f"{self.incident.id} becomes {severity}", partial(self.action_severity, severity))
+        for status in OPEN_STATUSES:
+            if status != self.incident.status:
+                yield SystemCommand(f"Set status {status}", f"{self.incident.id} is now {status}", partial(self.set_status, status))
+        yield SystemCommand("Add a note", "Text for the timeline", self.action_note)
+        yield SystemCommand("Resolve incident", f"Close {self.incident.id} with a note", self.action_resolve)
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_declare(self) -> None:
+        def severity_given(title: str, severity: str | None) -> None:
+            if severity:
+                store = self.controls.store
+                self.change(
+                    lambda who: store.declare(title, severity.upper(), "", who),
+                    lambda inc: f"declared {inc.severity}: {inc.title}",
+                )
+
+        def title_given(title: str | None) -> None:
+            if title:
+                self.app.push_screen(
+                    PromptScreen("Declare an incident", f"Severity ({', '.join(SEVERITIES)})", _severity_problem, "SEV-2"),
+                    lambda severity: severity_given(title, severity),
+                )
+
+        self.app.push_screen(PromptScreen("Declare an incident", "Title: what is happening", _title_problem), title_given)
+
+    def action_severity(self, severity: str) -> None:
+        if self.incident is not None:
+            incident_id, store = self.incident.id, self.controls.store
+            self.change(lambda who: store.set_severity(incident_id, severity, who), lambda inc: f"severity {inc.severity}")
+
+    def action_next_status(self) -> None:
+        if self.incident is None:
+            return
+        statuses = OPEN_STATUSES
+        current = statuses.index(self.incident.status) if self.incident.status in statuses else -1
+        self.set_status(statuses[min(current + 1, len(statuses) - 1)])
+
+    def set_status(self, status: str) -> None:
+        if self.incident is not None:
+            incident_id, store = self.incident.id, self.controls.store
+            self.change(lambda who: store.set_status(incident_id, status, who), lambda inc: f"status {inc.status}")
+
+    def action_note(self) -> None:
+        if self.incident is None:
+            return
+        incident_id, store = self.incident.id, self.controls.store
+
+        def noted(text: str | None) -> None:
+            if text:
+                self.change(lambda who: _note(store, incident_id, who, text), lambda inc: f"note: {text}")
+
+        self.app.push_screen(PromptScreen(f"Note on {incident_id}", "Text for the timeline", _title_problem), noted)
+
+    def action_resolve(self) -> None:
+        if self.incident is None:
+            return
+        incident_id, store = self.incident.id, self.controls.store
+
+        def closing(note: str | None) -> None:
+            if note is not None:
+                self.change(lambda who: store.resolve(incident_id, who, note), lambda inc: "resolved")
+
+        self.app.push_screen(PromptScreen(f"Resolve {incident_id}", "Closing note (Enter resolves, Esc keeps it open)"), closing)
+
+
+def _note(store, incident_id: str, who: str, text: str) -> Incident:
+    store.add_event(incident_id, who, "note", text)
+    return store.get(incident_id)
+
+
+def _title_problem(value: str) -> str:
+    return "" if value else "type a few words"
+
+
+def _severity_problem(value: str) -> str:
+    return "" if value.upper() in SEVERITIES else f"one of {', '.join(SEVERITIES)}"

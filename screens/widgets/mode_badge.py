@@ -1,0 +1,29 @@
+"""The read-only badge and the incident's severity and status, for every screen's top line.
+
+READ-ONLY is white on red so no one can miss it; a break-glass unlock shows its countdown.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from console.format import duration
+from console.incident import Incident
+from console.policy import LockState
+from console.text import plain
+
+SEVERITY_STYLES = {"SEV-1": "bold white on red", "SEV-2": "bold black on dark_orange", "SEV-3": "bold black on yellow"}
+
+
+def mode_badge(lock: LockState, incident: Incident | None, now: float) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if lock.read_only:
+        text.append(" READ-ONLY ", style="bold white on red")
+    elif lock.break_glass_until is not None:
+        text.append(f" UNLOCKED {duration(lock.break_glass_until - now)} ", style="bold black on yellow")
+    if incident is not None and incident.is_open:
+        if text:
+            text.append(" ")
+        text.append(f" {incident.severity} ", style=SEVERITY_STYLES.get(incident.severity, "bold reverse"))
+        text.append(f" {plain(incident.status, 14)}", style="bold")
+    return text
