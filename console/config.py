@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from console.config_actions import ActionConfig, AuditConfig, IncidentConfig, PolicyConfig, unique_action_names
+from console.config_actions import ActionConfig, AuditConfig, IncidentConfig, PolicyConfig
+from console.config_base import Severity, Strict, unique_names
 
 CONFIG_ENV_VAR = "OPSCONSOLE_CONFIG"
 MIN_REFRESH_S = 0.5  # a floor, so the console never hammers the system it watches
@@ -29,12 +30,7 @@ def _checked_url(value: str) -> str:
     return value.rstrip("/")
 
 
-class _Strict(BaseModel):
-    # No NaN or infinity either: `refresh_interval_s = nan` passed every range check.
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class FieldMap(_Strict):
+class FieldMap(Strict):
     """Where a list of records lives in an API response and which JSON field is what."""
 
     path: str
@@ -54,7 +50,7 @@ class DeadLetterMap(FieldMap):
     """Dotted path to {error class: count} over the whole queue ("" to count the page)."""
 
 
-class TokenSource(_Strict):
+class TokenSource(Strict):
     """Something reached over HTTP that may need a bearer token: from the environment or a
     file, never from the config itself."""
 
@@ -94,7 +90,7 @@ class ApiConfig(TokenSource):
         return _checked_url(value)
 
 
-class HistoryConfig(_Strict):
+class HistoryConfig(Strict):
     """How much history a signal keeps and how its trend is judged (both metrics sources)."""
 
     window_min: Annotated[float, Field(gt=0, le=24 * 60)] = 30.0
@@ -142,10 +138,9 @@ class AlertmanagerConfig(TokenSource):
 
 MetricsConfig = Annotated[ScrapeMetricsConfig | PrometheusMetricsConfig, Field(discriminator="source")]
 Trend = Literal["rising", "falling", "flat"]
-SEVERITIES = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
 
 
-class SignalConfig(_Strict):
+class SignalConfig(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     """Identifier, used in keys and rules (lower_snake_case)."""
     title: str
@@ -187,7 +182,7 @@ class SignalConfig(_Strict):
         return self
 
 
-class ConditionConfig(_Strict):
+class ConditionConfig(Strict):
     """A condition on one signal that must hold, point after point, for `for_min` minutes."""
 
     signal: str
@@ -209,7 +204,7 @@ class ConditionConfig(_Strict):
 
 
 class SeverityHintConfig(ConditionConfig):
-    severity: Literal[SEVERITIES]  # type: ignore[valid-type]
+    severity: Severity
     """The severity to suggest when the condition has held long enough."""
     reason: str = Field(min_length=1, max_length=120)
     """Shown with the suggestion, e.g. "queue rising for 15 min with no drain"."""
@@ -220,7 +215,7 @@ class ExitCriterionConfig(ConditionConfig):
     """Shown with met / not met and how long it has held."""
 
 
-class Config(_Strict):
+class Config(Strict):
     environment: str = Field(min_length=1, max_length=40)
     """Name shown in the header and every confirmation (prod-eu, staging, demo ...)."""
     refresh_interval_s: float = 2.0
@@ -251,7 +246,7 @@ class Config(_Strict):
     @field_validator("actions")
     @classmethod
     def _unique_action_names(cls, actions: list[ActionConfig]) -> list[ActionConfig]:
-        return unique_action_names(actions)
+        return list(unique_names(actions, "actions"))
 
     @field_validator("refresh_interval_s")
     @classmethod
@@ -263,12 +258,7 @@ class Config(_Strict):
     @field_validator("signals")
     @classmethod
     def _unique_names(cls, signals: list[SignalConfig]) -> list[SignalConfig]:
-        seen: dict[str, int] = {}
-        for index, signal in enumerate(signals):
-            if signal.name in seen:
-                raise ValueError(f"signals[{index}].name = {signal.name!r} repeats signals[{seen[signal.name]}]")
-            seen[signal.name] = index
-        return signals
+        return list(unique_names(signals, "signals"))
 
     @model_validator(mode="before")
     @classmethod

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-SEVERITIES = ("SEV-1", "SEV-2", "SEV-3", "SEV-4")
-Severity = Literal["SEV-1", "SEV-2", "SEV-3", "SEV-4"]
+from console.config_base import Severity, Strict
+
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 # Filled by the console, never typed: the row's target, a batch's ids and their count.
 BUILTIN_PARAMS = ("id", "ids", "count")
@@ -21,21 +21,17 @@ BUILTIN_PARAMS = ("id", "ids", "count")
 DEFAULT_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class IncidentConfig(_Strict):
+class IncidentConfig(Strict):
     state_path: str = ""
     """SQLite file shared by every console on this host ("" = opsconsole/incidents.db in the user data dir)."""
 
 
-class AuditConfig(_Strict):
+class AuditConfig(Strict):
     path: str = ""
     """JSON Lines audit log ("" = opsconsole/audit.jsonl in the user data dir). Created with mode 0600."""
 
 
-class PolicyConfig(_Strict):
+class PolicyConfig(Strict):
     read_only_severities: list[Severity] = Field(default_factory=lambda: ["SEV-1"])
     """While the current incident has one of these severities, the console is read-only."""
     break_glass_minutes: Annotated[float, Field(gt=0, le=60)] = 10.0
@@ -54,7 +50,7 @@ class PolicyConfig(_Strict):
     """Largest batch; a filter matching more must be narrowed first."""
 
 
-class ParamConfig(_Strict):
+class ParamConfig(Strict):
     pattern: str
     """Regular expression the whole value must match before it is put in a request or argv."""
     type: Literal["str", "int"] = "str"
@@ -82,7 +78,7 @@ def _placeholders(value: Any) -> set[str]:
     return set()
 
 
-class ActionConfig(_Strict):
+class ActionConfig(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     """Identifier used in the audit log and on the command line (lower-kebab-case)."""
     title: str = Field(min_length=1, max_length=40)
@@ -143,12 +139,3 @@ class ActionConfig(_Strict):
     def inputs(self) -> dict[str, ParamConfig]:
         """Values the operator types (everything but the row-filled builtins)."""
         return {name: param for name, param in self.params.items() if name not in BUILTIN_PARAMS}
-
-
-def unique_action_names(actions: list[ActionConfig]) -> list[ActionConfig]:
-    seen: dict[str, int] = {}
-    for index, action in enumerate(actions):
-        if action.name in seen:
-            raise ValueError(f"actions[{index}].name = {action.name!r} repeats actions[{seen[action.name]}]")
-        seen[action.name] = index
-    return actions

@@ -24,7 +24,7 @@ from console.actions import ExecCall, HttpCall, Plan, find_action, plan_action
 from console.audit import AuditLog, Operator
 from console.config import Config
 from console.policy import ReadOnlyPolicy
-from console.sources.http import _reason
+from console.sources.http import _reason, http_client
 
 RETRY_STATUSES = (502, 503, 504)
 OUTPUT_KEPT = 2000  # characters of a command's output kept for the result
@@ -114,8 +114,7 @@ class Executor:
         self.audit = audit
         self.operator = operator
         self._token = token
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._client = client or httpx.AsyncClient(headers=headers, follow_redirects=False)
+        self._client = client or http_client(token)
         self._environ = dict(os.environ if environ is None else environ)
         self.in_flight: set[str] = set()
         """Action + targets now being sent: the same thing cannot be started twice at once."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from console.config_actions import SEVERITIES
+from console.config_base import SEVERITIES
 
 STATUSES = ("investigating", "identified", "mitigating", "monitoring", "resolved")
 OPEN_STATUSES = STATUSES[:-1]

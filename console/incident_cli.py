@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from console.audit import AuditLog, audit_path, current_operator
 from console.config import Config
-from console.config_actions import SEVERITIES
+from console.config_base import SEVERITIES
 from console.controls import record_incident_change
 from console.incident import STATUSES, Incident, IncidentError, IncidentStore, store_path
 

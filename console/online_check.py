@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 
-from console.config import Config, PrometheusMetricsConfig, bearer_headers
+from console.config import Config, PrometheusMetricsConfig, read_token
 from console.sources.alertmanager import fetch_alerts
-from console.sources.http import SourceError, get_bytes
+from console.sources.http import SourceError, get_bytes, http_client
 from console.sources.metrics_scrape import parse_exposition
 from console.sources.prometheus import PrometheusClient, QueryRejected
 
@@ -37,7 +36,7 @@ def _prometheus(config: Config, metrics: PrometheusMetricsConfig) -> tuple[list[
 
 async def _http_checks(config: Config) -> tuple[list[str], list[str]]:
     ok, problems = [], []
-    async with httpx.AsyncClient(headers=bearer_headers(config.api)) as client:
+    async with http_client(read_token(config.api)) as client:
         try:
             await get_bytes(client, config.api.base_url + config.api.health_path, config.api.timeout_s)
             ok.append(f"ops API at {config.api.base_url}: health answers")
@@ -54,7 +53,7 @@ async def _http_checks(config: Config) -> tuple[list[str], list[str]]:
                 ok.append(f"metrics at {config.metrics_url}: {len(config.signals) - len(missing)} signals found")
     if config.alertmanager is not None:
         alertmanager = config.alertmanager
-        async with httpx.AsyncClient(headers=bearer_headers(alertmanager, "alertmanager")) as client:
+        async with http_client(read_token(alertmanager, "alertmanager")) as client:
             try:
                 alerts, _ = await fetch_alerts(client, alertmanager)
                 ok.append(f"Alertmanager at {alertmanager.url}: {len(alerts)} alerts")

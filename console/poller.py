@@ -13,11 +13,11 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from console.config import Config, PrometheusMetricsConfig, bearer_headers
+from console.config import Config, PrometheusMetricsConfig, read_token
 from console.format import duration
 from console.models import Snapshot, SourceState
 from console.rules import exit_criteria, severity_hints
@@ -25,9 +25,11 @@ from console.signal_state import SignalState
 from console.signals import growth
 from console.sources import ops_api
 from console.sources.alertmanager import fetch_alerts
-from console.sources.http import SourceError
+from console.sources.http import SourceError, http_client
 from console.sources.metrics_scrape import ScrapeFeed
-from console.sources.prometheus import PrometheusFeed
+
+if TYPE_CHECKING:
+    from console.sources.prometheus import PrometheusFeed
 
 DEAD_LETTER_GROWTH_WINDOW_S = 300.0
 
@@ -41,12 +43,15 @@ class Poller:
     def __init__(self, config: Config, client: httpx.AsyncClient | None = None, clock: Callable[[], float] = time.time):
         self.config = config
         self._clock = clock
-        self._client = client or httpx.AsyncClient(headers=bearer_headers(config.api), follow_redirects=False)
+        self._client = client or http_client(read_token(config.api))
         api = config.api
         metrics = config.metrics
         top = metrics.top_series if isinstance(metrics, PrometheusMetricsConfig) else 3
         self.signals = [SignalState(signal, metrics, top) for signal in config.signals]
         if isinstance(metrics, PrometheusMetricsConfig):
+            # Imported only when used: prometheus-api-client brings requests (~60 ms at start).
+            from console.sources.prometheus import PrometheusFeed
+
             self.feed: ScrapeFeed | PrometheusFeed = PrometheusFeed(metrics, self.signals, clock)
         else:
             self.feed = ScrapeFeed(self._client, config.metrics_url, api.timeout_s, self.signals, clock)
@@ -62,7 +67,7 @@ class Poller:
         if config.alertmanager is not None:
             alertmanager = config.alertmanager
             # Its own client: the ops API's token is not Alertmanager's to see.
-            self._alerts_client = httpx.AsyncClient(headers=bearer_headers(alertmanager, "alertmanager"))
+            self._alerts_client = http_client(read_token(alertmanager, "alertmanager"))
             self._fetchers[ALERTS] = lambda: fetch_alerts(self._alerts_client, alertmanager)
             self._timeouts[ALERTS] = alertmanager.timeout_s
         if isinstance(metrics, PrometheusMetricsConfig):

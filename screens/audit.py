@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -15,7 +14,7 @@ from textual.widgets import Footer, Static
 
 from console.controls import Controls
 from console.config import read_token
-from console.sources.http import SourceError, get_json
+from console.sources.http import SourceError, get_json, http_client
 from console.text import plain
 from screens.widgets.mode_line import ModeLine
 
@@ -62,7 +61,7 @@ class AuditScreen(Screen):
         super().__init__()
         self.controls = controls
         token = read_token(controls.config.api)
-        self.client = httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"} if token else {})
+        self.client = http_client(token)
 
     def compose(self) -> ComposeResult:
         yield ModeLine(id="audit-mode")

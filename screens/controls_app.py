@@ -100,6 +100,7 @@ class ControlsApp(App[None]):
         dashboard = getattr(self, "dashboard", None)
         if dashboard is not None:
             dashboard.badge = badge
+            dashboard.incident_severity = self.incident.severity if self.incident is not None else None
             if dashboard.is_current:
                 dashboard.show_status()
         header = Text(f" {plain(self.controls.config.environment, 40)} ", style="bold reverse")

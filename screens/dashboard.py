@@ -35,6 +35,7 @@ class DashboardScreen(Screen):
         self.clock = clock
         self.snapshot: Snapshot | None = None
         self.badge: Text | None = None  # READ-ONLY and the incident, set by the app (controls_app.py)
+        self.incident_severity: str | None = None  # of the open incident: no hint for what is declared
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status-bar")
@@ -71,7 +72,7 @@ class DashboardScreen(Screen):
         for tile in self.query(SignalTile):
             reading = next(r for r in snapshot.signals if tile.id == f"tile-{r.name}")
             tile.show(reading, marker)
-        self.query_one(SeverityHintBar).show(snapshot)
+        self.query_one(SeverityHintBar).show(snapshot, self.incident_severity)
         self.query_one(HealthBar).show(snapshot)
         for bar in self.query(ExitCriteriaBar):
             bar.show(snapshot)

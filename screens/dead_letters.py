@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,7 +24,7 @@ from console.execution import Outcome
 from console.format import duration
 from console.models import DeadLetter, seconds_between
 from console.sources.dead_letter_pages import DeadLetterFilter, DeadLetterPage, fetch_page, matching_ids
-from console.sources.http import SourceError
+from console.sources.http import SourceError, http_client
 from console.text import plain
 from screens.modals.text_view import TextViewScreen
 from screens.widgets.mode_line import ModeLine
@@ -73,7 +72,7 @@ class DeadLetterScreen(Screen):
         super().__init__()
         self.config = config
         token = read_token(config.api)
-        self.client = httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"} if token else {})
+        self.client = http_client(token)
         self.where = DeadLetterFilter()
         self.page_offset = 0
         self.page: DeadLetterPage | None = None

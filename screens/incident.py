@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from console.config_actions import SEVERITIES
+from console.config_base import SEVERITIES
 from console.controls import Controls
 from console.incident import OPEN_STATUSES, Incident, IncidentError, TimelineEvent
 from console.text import plain

@@ -221,6 +221,12 @@ async def test_exit_criteria_and_severity_hint_follow_the_backend(demo_server):
         assert "✗ backlog falling or flat (not now)" in text
         assert "↑" in tile_text_line(app, "queue_depth", 2) and "no drain" in tile_text_line(app, "queue_depth", 2)
 
+        # Once an incident is declared at SEV-2, the hint says what it is now; at SEV-1, it goes.
+        incident = app.controls.store.declare("Queue not draining", "SEV-2", "", "test")
+        await wait_for(pilot, lambda: "(incident is SEV-2)" in screen_text(app), what="the hint beside SEV-2")
+        app.controls.store.set_severity(incident.id, "SEV-1", "test")
+        await wait_for(pilot, lambda: "suggests" not in screen_text(app), what="the hint gone at SEV-1")
+
 
 def tile_text_line(app, name: str, line: int) -> str:
     return str(app.dashboard.query_one(f"#tile-{name}", SignalTile).content).split("\n")[line]

@@ -6,8 +6,10 @@ Errors become `SourceError` with a reason an operator can act on ("connection re
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
+import ssl
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -15,6 +17,19 @@ from typing import Any
 import httpx
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a runaway response must not eat the bastion's memory
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Reading the CA bundle costs ~30 ms; built once and shared, not once per client.
+    return httpx.create_ssl_context()
+
+
+def http_client(token: str | None = None) -> httpx.AsyncClient:
+    """A client for one service, carrying only that service's bearer token. Redirects are
+    not followed: one could carry the token to another host."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(headers=headers, verify=_tls_context(), follow_redirects=False)
 MAX_RETRY_AFTER_S = 600.0  # a server may ask for a pause, not for the console to go blind
 MAX_ERROR_CHARS = 160
 

@@ -16,10 +16,14 @@ from screens.widgets.quiet_static import QuietStatic
 
 
 class SeverityHintBar(QuietStatic):
-    """Shown only while a hint's condition has held long enough."""
+    """Shown only while a hint's condition has held long enough, and the open incident (if
+    any) is not already at that severity or worse."""
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: Snapshot, incident_severity: str | None = None) -> None:
         hint = strongest_hint(snapshot.severity_hints)
+        # "SEV-1" < "SEV-2": a smaller name is the more severe.
+        if hint is not None and incident_severity is not None and incident_severity <= hint.severity:
+            hint = None
         self.display = hint is not None
         if hint is None:
             self.show_text(Text())
@@ -27,9 +31,11 @@ class SeverityHintBar(QuietStatic):
         others = sum(1 for h in snapshot.severity_hints if h.met) - 1
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f" suggests {hint.severity} ", style="bold white on red")
+        if incident_severity is not None:
+            text.append(f" (incident is {incident_severity})", style="bold")
         text.append(" " + plain(hint.title, 120), style="bold")
         text.append(f" (held {duration(hint.held_s)})", style="")
-        if others:
+        if others > 0:
             text.append(f" +{others} more", style="dim")
         text.append("  your call", style="dim italic")
         self.show_text(text)
