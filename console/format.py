@@ -95,6 +95,8 @@ def trend_short(trend: Trend | None) -> str:
     """"↑17m" for a tile: the direction and how long it has held ("≥" when as long as the history)."""
     if trend is None:
         return ""
+    if trend.held_s < 1:
+        return ARROWS[trend.direction]  # it just turned: "0s" would read as a value
     return f"{ARROWS[trend.direction]}{'≥' if trend.since_start else ''}{duration(trend.held_s)}"
 
 
@@ -102,6 +104,8 @@ def trend_long(trend: Trend | None) -> str:
     """"rising for 17m", "falling for at least 4m"."""
     if trend is None:
         return "trend: measuring"
+    if trend.held_s < 1:
+        return f"{trend.direction.value}, just turned"
     at_least = "at least " if trend.since_start else ""
     return f"{trend.direction.value} for {at_least}{duration(trend.held_s)}"
 

@@ -2,14 +2,18 @@
 
     .venv/bin/python scripts/screenshot.py [--scenario provider-outage] [--out docs/dashboard.svg]
 
-The demo backend runs frozen with a fixed seed, so the picture is reproducible.
+The demo backend runs with a fixed seed. The picture takes seconds, not the minutes a
+5-minute trend window needs, so its trend window is 6 s; everything else is the shipped
+config. Incident state goes to a temporary directory, never the user's.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,9 +32,10 @@ async def shoot(scenario: str, out: Path, size: tuple[int, int]) -> None:
         server.sim.set_scenario(scenario)
         server.sim.advance(600)
         config = load_config(shipped_config_path()).pointed_at(server.url)
-        app = OpsConsoleApp(config.model_copy(update={"refresh_interval_s": 1.0}))
+        metrics = config.metrics.model_copy(update={"trend_window_min": 0.1})
+        app = OpsConsoleApp(config.model_copy(update={"refresh_interval_s": 1.0, "metrics": metrics}))
         async with app.run_test(size=size) as pilot:
-            await pilot.pause(6)  # a few polls: sparklines, counter rates and growth need history
+            await pilot.pause(8)  # a few polls: sparklines, trends, counter rates and growth need history
             out.parent.mkdir(parents=True, exist_ok=True)
             app.save_screenshot(filename=out.name, path=str(out.parent))
     finally:
@@ -44,7 +49,9 @@ def main() -> None:
     parser.add_argument("--size", default="80x24", help="terminal size, COLSxROWS")
     args = parser.parse_args()
     cols, rows = (int(n) for n in args.size.split("x"))
-    asyncio.run(shoot(args.scenario, Path(args.out), (cols, rows)))
+    with tempfile.TemporaryDirectory(prefix="opsconsole-screenshot-") as data_dir:
+        os.environ["XDG_DATA_HOME"] = data_dir
+        asyncio.run(shoot(args.scenario, Path(args.out), (cols, rows)))
     print(args.out)
 
 

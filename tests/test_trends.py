@@ -132,3 +132,11 @@ def test_resample_spreads_the_window_over_the_width():
     assert resample(points, 10) == [9, 19, 29, 39, 49, 59, 69, 79, 89, 99]
     assert resample(points[:5], 10) == [0, 1, 2, 3, 4]
     assert resample(points, 0) == [] and resample([], 5) == []
+
+
+def test_a_trend_that_just_turned_shows_no_duration():
+    from console.models import Trend
+
+    turned = Trend(Direction.RISING, 0.0, False, 0.5)
+    assert trend_short(turned) == "↑"
+    assert trend_long(turned) == "rising, just turned"
