@@ -450,6 +450,16 @@ def read_token(source: TokenSource, key: str = "api", environ: dict[str, str] | 
     return None
 
 
+def token_env_names(config: Config) -> set[str]:
+    """The environment variables any configured token is read from."""
+    sources: list[TokenSource] = [config.api]
+    if isinstance(config.metrics, PrometheusMetricsConfig):
+        sources.append(config.metrics)
+    if config.alertmanager is not None:
+        sources.append(config.alertmanager)
+    return {source.token_env for source in sources if source.token_env}
+
+
 def check_tokens(config: Config) -> None:
     """Read every configured token once, so a missing token file is said before anything starts."""
     read_token(config.api, "api")

@@ -22,7 +22,7 @@ import httpx
 
 from console.actions import ExecCall, HttpCall, Plan, find_action, plan_action
 from console.audit import AuditLog, Operator
-from console.config import Config
+from console.config import Config, token_env_names
 from console.policy import ReadOnlyPolicy
 from console.sources.http import _reason, http_client
 
@@ -267,7 +267,8 @@ class Executor:
         return f"HTTP {status}"
 
     async def _exec(self, call: ExecCall, key: str) -> CallResult:
-        env = {k: v for k, v in self._environ.items() if k != self.config.api.token_env}
+        secrets = token_env_names(self.config)  # no command inherits a token it was not given
+        env = {k: v for k, v in self._environ.items() if k not in secrets}
         env["OPSCONSOLE_IDEMPOTENCY_KEY"] = key
         result = CallResult((), ok=False, attempts=1)
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,14 @@ def test_token_from_env_or_file(tmp_path: Path):
     missing = config.api.model_copy(update={"token_env": "", "token_file": str(tmp_path / "nope")})
     with pytest.raises(ConfigError, match="api.token_file"):
         read_token(missing, environ={})
+
+
+def test_every_token_variable_is_known_so_commands_never_inherit_one():
+    from console.config import parse_config, token_env_names
+
+    data = tomllib.loads(shipped_config_path().read_text())
+    data["metrics"] = {"source": "prometheus", "url": "http://127.0.0.1:9090", "token_env": "PROM_TOKEN"}
+    data["signals"] = [{"name": "q", "title": "Q", "query": "up"}]
+    data["severity_hints"], data["exit_criteria"] = [], []
+    data["alertmanager"] = {"url": "http://127.0.0.1:9093", "token_env": "AM_TOKEN"}
+    assert token_env_names(parse_config(data)) == {"OPSCONSOLE_TOKEN", "PROM_TOKEN", "AM_TOKEN"}
