@@ -13,6 +13,7 @@ from textual.widgets import Footer
 from console.format import drain_text, duration, number, resample, sparkline, trend_long
 from console.models import Level, SignalReading, Snapshot
 from console.text import plain
+from screens.widgets.mode_line import ModeLine
 from screens.widgets.quiet_static import QuietStatic
 from screens.widgets.signal_tile import LEVEL_STYLES
 
@@ -54,6 +55,7 @@ class SignalsScreen(Screen):
         Binding("escape,s", "app.pop_screen", "Back", id="signals.back", tooltip="Back to the dashboard"),
     ]
     DEFAULT_CSS = """
+    SignalsScreen #signals-mode { height: 1; background: $panel; }
     SignalsScreen .signal { padding: 0 1 1 1; }
     """
 
@@ -62,11 +64,14 @@ class SignalsScreen(Screen):
         self.snapshot = snapshot
 
     def compose(self) -> ComposeResult:
+        # The environment and the read-only badge stay in view here too ("am I on prod?").
+        yield ModeLine(id="signals-mode")
         with VerticalScroll():
             yield QuietStatic("waiting for metrics", id="signals-waiting")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(ModeLine).show_detail(Text("Signals", style="bold"))
         if self.snapshot is not None:
             self.show(self.snapshot)
 

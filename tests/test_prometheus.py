@@ -113,6 +113,7 @@ async def test_tile_shows_what_promql_returns_and_the_largest_series(frozen_demo
             busy = prom_value(prometheus, 'sum by (state) (oris_runtime_workers{state="busy"})')
             assert f"{number(busy)}  state=busy" in text
             assert "series:" in text and "Queue depth" in text
+            await wait_for(pilot, lambda: screen_text(app).splitlines()[0].startswith(" demo "), what="the environment on top")
             await pilot.press("escape")
             assert not isinstance(app.screen, SignalsScreen)
     finally:
