@@ -24,7 +24,7 @@ from console.actions import ExecCall, HttpCall, Plan, find_action, plan_action
 from console.audit import AuditLog, Operator
 from console.config import Config, token_env_names
 from console.policy import ReadOnlyPolicy
-from console.sources.http import _reason, http_client
+from console.sources.http import http_client, transport_reason
 
 RETRY_STATUSES = (502, 503, 504)
 OUTPUT_KEPT = 2000  # characters of a command's output kept for the result
@@ -247,7 +247,7 @@ class Executor:
                     call.method, call.url, json=call.body, headers=headers, timeout=timeout
                 )
             except httpx.HTTPError as exc:
-                result.status, result.error = None, _reason(exc, timeout)
+                result.status, result.error = None, transport_reason(exc, timeout)
                 continue  # the same key again: the backend applies it at most once
             result.status = response.status_code
             result.ok = response.status_code < 400

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
@@ -27,9 +27,6 @@ from console.sources import ops_api
 from console.sources.alertmanager import fetch_alerts
 from console.sources.http import SourceError, http_client
 from console.sources.metrics_scrape import ScrapeFeed
-
-if TYPE_CHECKING:
-    from console.sources.prometheus import PrometheusFeed
 
 DEAD_LETTER_GROWTH_WINDOW_S = 300.0
 

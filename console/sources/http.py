@@ -93,7 +93,8 @@ def _os_errors(exc: BaseException) -> list[OSError]:
     return found
 
 
-def _reason(exc: httpx.HTTPError, timeout_s: float) -> str:
+def transport_reason(exc: httpx.HTTPError, timeout_s: float) -> str:
+    """Why a request got no answer, said so an operator can act on it."""
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out after {timeout_s:g}s"
     if isinstance(exc, httpx.ConnectError):
@@ -127,7 +128,7 @@ async def fetch(client: httpx.AsyncClient, url: str, timeout_s: float, accept_er
                 raise http_error(status, response.headers, bytes(body))
             return status, bytes(body)
     except httpx.HTTPError as exc:
-        raise SourceError(_reason(exc, timeout_s)) from None
+        raise SourceError(transport_reason(exc, timeout_s)) from None
 
 
 async def get_bytes(client: httpx.AsyncClient, url: str, timeout_s: float) -> bytes:

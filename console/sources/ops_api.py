@@ -83,7 +83,7 @@ def _lease(get: Get) -> Lease:
     )
 
 
-def _dead_letter(get: Get) -> DeadLetter:
+def dead_letter_from(get: Get) -> DeadLetter:
     return DeadLetter(
         id=as_text(get("id")),
         job=as_text(get("job")),
@@ -111,7 +111,8 @@ async def fetch_leases(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
     return tuple(map(_lease, records.rows())), records.server_now
 
 
-def _class_counts(raw: Any) -> list[tuple[str, int]] | None:
+def class_counts(raw: Any) -> list[tuple[str, int]] | None:
+    """{error class: count} as (class, count) pairs, largest first; None when not a mapping."""
     if not isinstance(raw, dict):
         return None
     counts = [(as_text(k), n) for k, v in raw.items() if (n := as_int(v)) is not None]
@@ -121,12 +122,12 @@ def _class_counts(raw: Any) -> list[tuple[str, int]] | None:
 async def fetch_dead_letters(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
     mapping = api.dead_letters
     records = await _records(client, api, mapping)
-    newest = tuple(map(_dead_letter, records.rows()))
+    newest = tuple(map(dead_letter_from, records.rows()))
     total = as_int(dig(records.body, mapping.total, None)) if mapping.total else None
-    classes = _class_counts(dig(records.body, mapping.error_classes, None)) if mapping.error_classes else None
+    classes = class_counts(dig(records.body, mapping.error_classes, None)) if mapping.error_classes else None
     whole_queue = classes is not None
     if classes is None:  # the API does not count them: count the page we have
-        classes = _class_counts(Counter(letter.error_class for letter in newest))
+        classes = class_counts(Counter(letter.error_class for letter in newest))
     summary = DeadLetterSummary(
         total=total if total is not None else len(newest),
         error_classes=tuple(classes),
