@@ -16,8 +16,8 @@ import httpx
 from console.config import ApiConfig
 from console.models import DeadLetter
 from console.sources.http import get_json
-from console.sources.json_mapping import Records, as_int, dig
-from console.sources.ops_api import class_counts, dead_letter_from
+from console.sources.json_mapping import Records
+from console.sources.ops_api import read_dead_letters
 
 MAX_PAGE = 500  # the demo API's largest page
 
@@ -53,12 +53,9 @@ def page_url(api: ApiConfig, offset: int, limit: int, where: DeadLetterFilter) -
 
 
 async def fetch_page(client: httpx.AsyncClient, api: ApiConfig, offset: int, limit: int, where: DeadLetterFilter) -> DeadLetterPage:
-    mapping = api.dead_letters
-    records = Records(await get_json(client, page_url(api, offset, limit, where), api.timeout_s), mapping)
-    items = tuple(map(dead_letter_from, records.rows()))
-    total = as_int(dig(records.body, mapping.total, None)) if mapping.total else None
-    classes = class_counts(dig(records.body, mapping.error_classes, None)) if mapping.error_classes else None
-    return DeadLetterPage(offset, total if total is not None else len(items), items, tuple(classes or ()), records.server_now)
+    records = Records(await get_json(client, page_url(api, offset, limit, where), api.timeout_s), api.dead_letters)
+    items, total, classes = read_dead_letters(records)
+    return DeadLetterPage(offset, total, items, tuple(classes or ()), records.server_now)
 
 
 async def matching_ids(client: httpx.AsyncClient, api: ApiConfig, where: DeadLetterFilter, most: int) -> tuple[list[str], int]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from console.config import ApiConfig, FieldMap
+from console.config import ApiConfig, DeadLetterMap, FieldMap
 from console.models import DeadLetter, DeadLetterSummary, Health, Job, Lease, Worker
 from console.sources.http import SourceError, fetch, get_json, parse_json
 from console.sources.json_mapping import Records, as_int, as_text, dig, parse_time
@@ -119,17 +119,25 @@ def class_counts(raw: Any) -> list[tuple[str, int]] | None:
     return sorted(counts, key=lambda kv: (-kv[1], kv[0]))
 
 
-async def fetch_dead_letters(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
-    mapping = api.dead_letters
-    records = await _records(client, api, mapping)
-    newest = tuple(map(dead_letter_from, records.rows()))
+def read_dead_letters(records: Records) -> tuple[tuple[DeadLetter, ...], int, list[tuple[str, int]] | None]:
+    """(entries, size of the whole queue, error classes over it) from one dead-letter
+    answer; the size falls back to the page, the classes to None, when the API omits them."""
+    mapping = records.mapping
+    assert isinstance(mapping, DeadLetterMap)
+    items = tuple(map(dead_letter_from, records.rows()))
     total = as_int(dig(records.body, mapping.total, None)) if mapping.total else None
     classes = class_counts(dig(records.body, mapping.error_classes, None)) if mapping.error_classes else None
+    return items, total if total is not None else len(items), classes
+
+
+async def fetch_dead_letters(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
+    records = await _records(client, api, api.dead_letters)
+    newest, total, classes = read_dead_letters(records)
     whole_queue = classes is not None
     if classes is None:  # the API does not count them: count the page we have
         classes = class_counts(Counter(letter.error_class for letter in newest))
     summary = DeadLetterSummary(
-        total=total if total is not None else len(newest),
+        total=total,
         error_classes=tuple(classes),
         classes_cover_whole_queue=whole_queue,
         newest=newest,
