@@ -36,13 +36,21 @@ SIGNALS = [
 ]
 
 
-def prometheus_config(demo: DemoServer, prometheus: Server, alertmanager: Server | None = None, **top: Any) -> Config:
-    """The shipped config with its metrics from Prometheus: validated like a user's file."""
+def shipped_for(demo: DemoServer) -> dict[str, Any]:
+    """The shipped config as TOML data, aimed at `demo` and refreshing twice a second."""
     data = tomllib.loads(shipped_config_path().read_text())
     data["api"]["base_url"] = demo.url
     data["refresh_interval_s"] = 0.5
-    data["metrics"] = {"source": "prometheus", "url": prometheus.url, "timeout_s": 2, "window_min": 2,
-                       "trend_window_min": 0.2, "range_refresh_s": 1}
+    return data
+
+
+def prometheus_config(
+    demo: DemoServer, prometheus_url: str, alertmanager: Server | None = None, metrics: dict[str, Any] | None = None, **top: Any
+) -> Config:
+    """The shipped config with its metrics from Prometheus: validated like a user's file."""
+    data = shipped_for(demo)
+    data["metrics"] = {"source": "prometheus", "url": prometheus_url, "timeout_s": 2, "window_min": 2,
+                       "trend_window_min": 0.2, "range_refresh_s": 1, **(metrics or {})}
     data["signals"] = top.pop("signals", SIGNALS)
     data["severity_hints"] = top.pop("severity_hints", [])
     data["exit_criteria"] = top.pop("exit_criteria", [])
@@ -98,7 +106,7 @@ def _prometheus(tmp_path: Path, demo: DemoServer, alertmanager: Server | None = 
 async def test_tile_shows_what_promql_returns_and_the_largest_series(frozen_demo, tmp_path):
     prometheus = _prometheus(tmp_path, frozen_demo)
     try:
-        app = OpsConsoleApp(prometheus_config(frozen_demo, prometheus))
+        app = OpsConsoleApp(prometheus_config(frozen_demo, prometheus.url))
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: (r := reading(app, "queue_depth")) is not None and r.value is not None,
                            what="a queue depth from Prometheus")
@@ -125,7 +133,7 @@ async def test_backlog_turns_queue_rising_and_crit_and_fires_the_alert(fast_demo
     hint = {"severity": "SEV-1", "reason": "queue rising with no drain", "signal": "queue_depth",
             "trend": ["rising"], "for_min": 0.1}
     try:
-        config = prometheus_config(fast_demo, prometheus, alertmanager, severity_hints=[hint])
+        config = prometheus_config(fast_demo, prometheus.url, alertmanager, severity_hints=[hint])
         app = OpsConsoleApp(config)
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for(pilot, lambda: "none firing" in screen_text(app), what="an empty alerts panel")
@@ -160,7 +168,7 @@ async def test_backlog_turns_queue_rising_and_crit_and_fires_the_alert(fast_demo
 
 async def test_prometheus_down_marks_its_tiles_stale_and_the_rest_keeps_working(frozen_demo, tmp_path):
     prometheus = _prometheus(tmp_path, frozen_demo)
-    app = OpsConsoleApp(prometheus_config(frozen_demo, prometheus))
+    app = OpsConsoleApp(prometheus_config(frozen_demo, prometheus.url))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: (r := reading(app, "queue_depth")) is not None and r.value is not None,
                        what="a first answer from Prometheus")
@@ -185,7 +193,7 @@ async def test_promql_syntax_error_shows_on_that_tile_only(frozen_demo, tmp_path
     prometheus = _prometheus(tmp_path, frozen_demo)
     broken = [*SIGNALS[:2], {"name": "broken", "title": "Broken", "query": "sum(oris_runtime_queue_depth"}]
     try:
-        app = OpsConsoleApp(prometheus_config(frozen_demo, prometheus, signals=broken))
+        app = OpsConsoleApp(prometheus_config(frozen_demo, prometheus.url, signals=broken))
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: (r := reading(app, "broken")) is not None and r.error, what="the rejection")
             lines = tile_lines(app, "broken")
@@ -282,13 +290,7 @@ def test_the_profiles_alert_rules_and_scrape_job_are_valid_prometheus_config(tmp
 async def test_a_hung_prometheus_never_blocks_keys(frozen_demo, silent_server, tmp_path):
     """Prometheus accepts connections and never answers: keys still work at once, the other
     panels fill in, and the tiles go stale with the deadline as the reason."""
-    data = tomllib.loads(shipped_config_path().read_text())
-    data["api"]["base_url"] = frozen_demo.url
-    data["refresh_interval_s"] = 0.5
-    data["metrics"] = {"source": "prometheus", "url": silent_server, "timeout_s": 1}
-    data["signals"] = SIGNALS
-    data["severity_hints"], data["exit_criteria"] = [], []
-    app = OpsConsoleApp(parse_config(data))
+    app = OpsConsoleApp(prometheus_config(frozen_demo, silent_server, metrics={"timeout_s": 1}))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: "Workers 8" in screen_text(app), what="the workers panel")
         assert app.dashboard.snapshot.source("metrics").ok_at is None
@@ -300,9 +302,7 @@ async def test_a_hung_prometheus_never_blocks_keys(frozen_demo, silent_server, t
 
 
 async def test_alertmanager_down_marks_only_the_alerts_panel_stale(frozen_demo, alertmanager):
-    data = tomllib.loads(shipped_config_path().read_text())
-    data["api"]["base_url"] = frozen_demo.url
-    data["refresh_interval_s"] = 0.5
+    data = shipped_for(frozen_demo)
     data["alertmanager"] = {"url": alertmanager.url, "timeout_s": 1}
     app = OpsConsoleApp(parse_config(data))
     async with app.run_test(size=(80, 24)) as pilot:
