@@ -11,11 +11,11 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from console.format import drain_text, duration, number, resample, sparkline, trend_long
-from console.models import Level, SignalReading, Snapshot
+from console.models import SignalReading, Snapshot
 from console.text import plain
 from screens.widgets.mode_line import ModeLine
 from screens.widgets.quiet_static import QuietStatic
-from screens.widgets.signal_tile import LEVEL_STYLES
+from screens.widgets.signal_tile import LEVEL_STYLES, value_text
 
 
 def signal_text(reading: SignalReading, width: int) -> Text:
@@ -25,11 +25,7 @@ def signal_text(reading: SignalReading, width: int) -> Text:
     if reading.value is None:
         text.append(reading.note or "no data", style="dim italic")
     else:
-        text.append(number(reading.value), style=LEVEL_STYLES[reading.level])
-        if reading.unit:
-            text.append(" " + plain(reading.unit, 20), style="dim")
-        if reading.level in (Level.WARN, Level.CRIT):
-            text.append(" " + reading.level.value.upper(), style=LEVEL_STYLES[reading.level])
+        text.append_text(value_text(reading))
     text.append("  " + trend_long(reading.trend))
     if reading.drain and (drain := drain_text(reading.trend, reading.value)):
         text.append(", " + drain, style="bold")

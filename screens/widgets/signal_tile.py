@@ -13,6 +13,18 @@ from screens.widgets.quiet_static import QuietStatic
 LEVEL_STYLES = {Level.OK: "bold green", Level.WARN: "bold yellow", Level.CRIT: "bold red", Level.NODATA: "dim"}
 
 
+def value_text(reading: SignalReading, width: int = 80) -> Text:
+    """"412 jobs CRIT": the value, its unit (dropped first when `width` is short) and the
+    level word for monochrome terminals."""
+    style = LEVEL_STYLES[reading.level]
+    level = f" {reading.level.value.upper()}" if reading.level in (Level.WARN, Level.CRIT) else ""
+    unit = f" {plain(reading.unit)}" if reading.unit else ""
+    value = number(reading.value)
+    if len(value + unit + level) > width:
+        unit = ""
+    return Text.assemble((value, style), (unit, "dim"), (level, style))
+
+
 class SignalTile(QuietStatic):
     """Three lines; at 80 columns a tile may have only 12, so the unit and the trend's
     duration give way before the level word and the drain estimate do."""
@@ -31,7 +43,7 @@ class SignalTile(QuietStatic):
         if reading.value is None:
             text.append(reading.note or "no data", style="dim italic")
         else:
-            text.append_text(self._value(reading, width))
+            text.append_text(value_text(reading, width))
         text.append("\n")
         if reading.error:
             # The query's own failure (a PromQL error, a timeout) on this tile only.
@@ -43,16 +55,6 @@ class SignalTile(QuietStatic):
             if suffix:
                 text.append(" " + suffix if spark_width else suffix, style="bold")
         self.show_text(text)
-
-    @staticmethod
-    def _value(reading: SignalReading, width: int) -> Text:
-        style = LEVEL_STYLES[reading.level]
-        level = f" {reading.level.value.upper()}" if reading.level in (Level.WARN, Level.CRIT) else ""
-        unit = f" {plain(reading.unit)}" if reading.unit else ""
-        value = number(reading.value)
-        if len(value + unit + level) > width:
-            unit = ""
-        return Text.assemble((value, style), (unit, "dim"), (level, style))
 
     @staticmethod
     def _heading(reading: SignalReading, width: int) -> str:
