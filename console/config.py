@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from console.config_actions import ActionConfig, AuditConfig, IncidentConfig, PolicyConfig
 from console.config_base import Severity, Strict, unique_names
+from console.config_runbooks import RunbooksConfig, StatusUpdatesConfig
 
 CONFIG_ENV_VAR = "OPSCONSOLE_CONFIG"
 MIN_REFRESH_S = 0.5  # a floor, so the console never hammers the system it watches
@@ -243,6 +244,10 @@ class Config(Strict):
     actions: list[ActionConfig] = Field(default_factory=list)
     """The action catalogue: what the console may change, and how."""
 
+    # -- runbooks and status updates (console/config_runbooks.py) ------------------------
+    runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
+    status_updates: StatusUpdatesConfig = Field(default_factory=StatusUpdatesConfig)
+
     @field_validator("actions")
     @classmethod
     def _unique_action_names(cls, actions: list[ActionConfig]) -> list[ActionConfig]:
@@ -281,6 +286,10 @@ class Config(Strict):
             if not prometheus and signal.query:
                 raise ValueError(f"{where}: `query` needs metrics.source = \"prometheus\"")
         names = {signal.name for signal in self.signals}
+        for index, suggestion in enumerate(self.runbooks.suggest):
+            if suggestion.signal and suggestion.signal not in names:
+                known = ", ".join(sorted(names)) or "none"
+                raise ValueError(f"runbooks.suggest[{index}].signal = {suggestion.signal!r} is not a signal (known: {known})")
         for table, rules in (("severity_hints", self.severity_hints), ("exit_criteria", self.exit_criteria)):
             for index, rule in enumerate(rules):
                 if rule.signal not in names:
@@ -384,9 +393,14 @@ def _problems(exc: ValidationError) -> list[ConfigProblem]:
 
 def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(path, _problems(exc)) from None
+    if path is None or not config.runbooks.dirs:
+        return config
+    # Runbook directories travel with their config file, wherever the console is started.
+    dirs = [str((path.parent / Path(d).expanduser()).resolve()) for d in config.runbooks.dirs]
+    return config.model_copy(update={"runbooks": config.runbooks.model_copy(update={"dirs": dirs})})
 
 
 def load_config(path: Path) -> Config:

@@ -40,6 +40,16 @@ CREATE TABLE IF NOT EXISTS events (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_incident ON events (incident_id, seq);
+CREATE TABLE IF NOT EXISTS checklist (
+    incident_id TEXT NOT NULL REFERENCES incidents(id),
+    runbook TEXT NOT NULL,
+    step TEXT NOT NULL,
+    text TEXT NOT NULL,
+    ticked INTEGER NOT NULL,
+    operator TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (incident_id, runbook, step)
+);
 """
 
 
@@ -67,8 +77,23 @@ class TimelineEvent:
     at: float
     operator: str
     kind: str
-    """declared, severity, status, resolved, note, break-glass, relocked, action."""
+    """declared, severity, status, resolved, note, break-glass, relocked, action, tick, untick."""
     text: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    """The latest tick or untick of one runbook step during one incident."""
+
+    runbook: str
+    """Runbook id."""
+    step: str
+    """The step's key (`console.runbook_model.Step.key`)."""
+    text: str
+    """The step's words when it was ticked, so the record reads well if the runbook changes."""
+    ticked: bool
+    operator: str
+    at: float
 
 
 def _check_severity(severity: str) -> str:
@@ -147,7 +172,30 @@ class IncidentStore:
             ).fetchall()
         return [TimelineEvent(*row) for row in reversed(rows)]
 
+    def checklist(self, incident_id: str, runbook: str | None = None) -> list[Tick]:
+        """Every step ticked or unticked during the incident (of one runbook, if given)."""
+        query = "SELECT runbook, step, text, ticked, operator, at FROM checklist WHERE incident_id = ?"
+        args: tuple[str, ...] = (incident_id,)
+        if runbook is not None:
+            query, args = query + " AND runbook = ?", (*args, runbook)
+        with self._connect() as db:
+            rows = db.execute(query + " ORDER BY at, runbook, step", args).fetchall()
+        return [Tick(runbook, step, text, bool(ticked), operator, at) for runbook, step, text, ticked, operator, at in rows]
+
     # -- changing ------------------------------------------------------------------------
+
+    def tick(self, incident_id: str, runbook: str, step: str, text: str, ticked: bool, operator: str) -> Tick:
+        """Record a step as done (or not done after all) and put it on the timeline."""
+        now = self._clock()
+        with self._connect(write=True) as db:
+            self._open(db, incident_id)
+            db.execute(
+                "INSERT INTO checklist VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, runbook, step) "
+                "DO UPDATE SET text = excluded.text, ticked = excluded.ticked, operator = excluded.operator, at = excluded.at",
+                (incident_id, runbook, step, text, int(ticked), operator, now),
+            )
+            self._event(db, incident_id, now, operator, "tick" if ticked else "untick", f"{runbook}: {text}")
+        return Tick(runbook, step, text, ticked, operator, now)
 
     def declare(self, title: str, severity: str, commander: str, operator: str) -> Incident:
         title = title.strip()
