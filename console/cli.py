@@ -83,9 +83,9 @@ def _check_config(path_arg: str | None, online: bool) -> int:
         path = find_config(path_arg)
         config = load_config(path)
         check_tokens(config)
-        from console.runbook_check import runbook_problems
+        from console.runbook_check import check_runbooks
 
-        runbooks, problems = runbook_problems(config)
+        runbooks, problems = check_runbooks(config)
         if problems:
             raise ConfigError(path, problems)
     except ConfigError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.config import Config, ConfigProblem
+from console.runbook_model import Runbook
 from console.runbooks import load_runbooks
 
 
@@ -13,7 +14,7 @@ def _known(names: list[str] | set[str]) -> str:
     return ", ".join(sorted(names)) or "none"
 
 
-def runbook_problems(config: Config) -> tuple[int, list[ConfigProblem]]:
+def check_runbooks(config: Config) -> tuple[int, list[ConfigProblem]]:
     """How many runbooks the config's directories hold, and what in them or in
     `[runbooks]` does not fit together (each problem names its key and value)."""
     problems = [
@@ -22,7 +23,7 @@ def runbook_problems(config: Config) -> tuple[int, list[ConfigProblem]]:
         if not Path(directory).is_dir()
     ]
     runbooks = load_runbooks(config.runbooks.dirs)
-    by_id = {}
+    by_id: dict[str, Runbook] = {}
     for runbook in runbooks:
         by_id.setdefault(runbook.id, runbook)
     for index, suggestion in enumerate(config.runbooks.suggest):
