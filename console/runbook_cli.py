@@ -47,7 +47,7 @@ def _show(path: Path, as_json: bool) -> int:
         return EXIT_MISSING
     runbook = load_runbook(path, path.parent)
     if as_json:
-        print(json.dumps(runbook.as_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(runbook.as_json(), indent=2))  # ASCII: no C1 control or bidi override gets through raw
         return 0
     print(_safe(runbook_text(runbook)), end="")
     if runbook.problems:
