@@ -71,18 +71,18 @@ class Bundle:
     files: list[dict[str, Any]] = field(default_factory=list)
     """The manifest's entries: name, size, sha256, what, source, fetched_at, status, error."""
     failures: list[Failure] = field(default_factory=list)
-    incident: str | None = None
     window: str = ""
+    """Which stretch of the console's audit log the bundle holds, and why."""
 
     @property
     def size(self) -> int:
-        return sum(entry.get("size", 0) for entry in self.files)
+        return sum(entry["size"] for entry in self.files)
 
     def summary(self) -> str:
         """One line for a person (the CLI, a notification), safe for a terminal."""
         size = f"{self.size / 1024:.1f} KB" if self.size < 1024 * 1024 else f"{self.size / 1024 / 1024:.1f} MB"
-        failed = f", {len(self.failures)} failed" if self.failures else ""
-        return plain(f"{self.path} ({len(self.files)} files, {size}{failed}; console audit log: {self.window})")
+        failed = f"; failed: {', '.join(failure.source for failure in self.failures)}" if self.failures else ""
+        return plain(f"{self.path} ({len(self.files)} files, {size}{failed})")
 
 
 # -- what goes in ---------------------------------------------------------------------------
@@ -303,5 +303,5 @@ def make_bundle(
         "console_audit_window": {"from": iso_time(window.start), "to": iso_time(window.end), "basis": window.basis},
     }
     bundle = write_bundle(parent, bundle_stem(config.environment, now), pieces, about, failures)
-    bundle.incident, bundle.window = about["incident"], window.basis
+    bundle.window = window.basis
     return bundle

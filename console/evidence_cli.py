@@ -41,5 +41,6 @@ def run_evidence(args: argparse.Namespace, config: Config) -> int:
     for failure in bundle.failures:
         print(f"warning: {plain(failure.source)} ({plain(failure.url)}): {plain(failure.error, 300)}", file=sys.stderr)
     print(f"evidence bundle: {bundle.summary()}")
+    print(f"console audit log: {plain(bundle.window)}")
     print(f"verify: cd {plain(shlex.quote(str(bundle.path)))} && sha256sum -c SHA256SUMS")
     return 0

@@ -71,7 +71,8 @@ def redact_body(body: bytes, secrets: Iterable[str]) -> tuple[bytes, str]:
     known = _known(secrets)
     out = body
     for secret in known:
-        for form in {secret.encode(), json.dumps(secret)[1:-1].encode()}:  # as is, and JSON-escaped
+        # As is, JSON-escaped, and with "/" escaped as some JSON encoders do.
+        for form in {secret.encode(), json.dumps(secret)[1:-1].encode(), secret.replace("/", "\\/").encode()}:
             out = out.replace(form, REDACTED.encode())
     out = _AUTH_BYTES.sub(lambda m: m.group(1) + REDACTED.encode(), out)
     note = "secret values replaced" if out != body else ""

@@ -187,15 +187,16 @@ class ControlsApp(App[None]):
             return
         self._writing_evidence = True
         self.notify("Writing an evidence bundle...", timeout=3)
-        self._write_evidence(self.incident.id if self.incident is not None else None)
+        self._write_evidence()
 
     @work(thread=True, group="evidence", exit_on_error=False)
-    def _write_evidence(self, incident_id: str | None) -> None:
-        # The same code as `opsconsole evidence`, on a thread of its own: keys never wait.
+    def _write_evidence(self) -> None:
+        # The same code as `opsconsole evidence` (the current incident's window), on a
+        # thread of its own: keys never wait.
         from console.evidence import default_evidence_dir, make_bundle
 
         try:
-            bundle = make_bundle(self.controls.config, default_evidence_dir(), incident_id, clock=self._clock)
+            bundle = make_bundle(self.controls.config, default_evidence_dir(), clock=self._clock)
         except Exception as exc:  # EvidenceError, or a bug: the console must say so, not die
             self.post_message(EvidenceFailed(f"{type(exc).__name__}: {exc}"))
         else:
@@ -204,12 +205,8 @@ class ControlsApp(App[None]):
     @on(EvidenceWritten)
     def _evidence_written(self, message: EvidenceWritten) -> None:
         self._writing_evidence = False
-        failures = message.bundle.failures
-        failed = "; failed: " + ", ".join(f.source for f in failures) if failures else ""
-        self.notify(
-            message.bundle.summary() + plain(failed, 200), title="Evidence bundle saved", severity="warning" if failures else "information",
-            timeout=20, markup=False,
-        )
+        severity = "warning" if message.bundle.failures else "information"
+        self.notify(message.bundle.summary(), title="Evidence bundle saved", severity=severity, timeout=20, markup=False)
 
     @on(EvidenceFailed)
     def _evidence_failed(self, message: EvidenceFailed) -> None:
@@ -358,10 +355,10 @@ class ControlsApp(App[None]):
             return
         if screen is not getattr(self, "dashboard", None):
             return
-        yield evidence
         yield SystemCommand("Incident", "Declare, change severity or status, resolve", self.action_incident)
         yield SystemCommand("Dead letters", "The whole queue: filter, select, payloads, replay", self.action_dead_letters)
         yield SystemCommand("Audit log", "This console's audit log beside the backend's", self.action_audit)
+        yield evidence
         lock = self.controls.policy.state()
         if lock.read_only and not lock.permanent:
             yield SystemCommand("Break glass", "Lift read-only for a while, with a typed reason", self.action_break_glass)

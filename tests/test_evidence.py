@@ -237,7 +237,7 @@ def test_cli_writes_a_bundle_warns_per_failed_source_and_exits_by_what_was_writt
     assert " textual" not in made.stderr and "warning:" not in made.stderr
     written = re.search(r"evidence bundle: (\S+) \((\d+) files", made.stdout)
     assert written and (tmp_path / written.group(1) / "SHA256SUMS").is_file()
-    assert "sha256sum -c SHA256SUMS" in made.stdout
+    assert "sha256sum -c SHA256SUMS" in made.stdout and "console audit log: the last hour (no incident)" in made.stdout
 
     # A hostile error message: the warning names the source, and no escape byte reaches the terminal.
     set_faults(demo_server, {"route": "/v1/dlq", "kind": "hostile", "status": 503})
