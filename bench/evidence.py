@@ -6,7 +6,7 @@
 Two cases: every source answering (a fleet of 100 workers with 1 000 held leases, 10 000
 dead letters), and the same with /v1/jobs hanging for 60 s while the API's timeout is 3 s:
 the hung source must cost its timeout (plus a half-second grace for a trickling answer),
-never more. Wall time is from launch to exit, Python's start-up included, as an operator
+never more: `hung_source_extra_s` is the difference of the two medians. Wall time is from launch to exit, Python's start-up included, as an operator
 waits for it. The console's state and audit log go to a temporary data dir.
 """
 
@@ -26,7 +26,8 @@ from bench.backend import HERE, DemoBackend
 
 NAME = "evidence"
 TIMEOUT_S = 3.0
-TARGETS = {"answering_median_s": ("<=", 2.0), "hung_source_max_s": ("<=", TIMEOUT_S + 1.0)}
+GRACE_S = 0.5  # console.evidence_sources.DEADLINE_GRACE_S
+TARGETS = {"answering_median_s": ("<=", 2.0), "hung_source_extra_s": ("<=", TIMEOUT_S + GRACE_S)}
 
 
 def _bundle(backend: DemoBackend, out: Path) -> tuple[float, int, int]:
@@ -60,5 +61,7 @@ def run(quick: bool) -> dict[str, Any]:
         hung = [_bundle(backend, Path(tmp) / "hung")[0] for _ in range(rounds)]
         figures["hung_source_median_s"] = round(statistics.median(hung), 2)
         figures["hung_source_max_s"] = round(max(hung), 2)
+        # What the hung source added: its timeout, at most plus the grace, not more.
+        figures["hung_source_extra_s"] = round(statistics.median(hung) - statistics.median(times), 2)
         figures["api_timeout_s"] = TIMEOUT_S
     return figures

@@ -275,7 +275,7 @@ async def test_E_on_the_incident_screen_writes_a_bundle_without_blocking_keys(de
     incident = IncidentStore(tmp_path / "state.db").declare("Storage errors", "SEV-3", "", "alice")
     # Only the bundle reads the backend's audit log: it hangs there, the dashboard does not.
     set_faults(demo_server, {"route": "/v1/audit/logs", "kind": "latency", "seconds": 5})
-    app = OpsConsoleApp(bundle_config(demo_server.url, tmp_path, api={"timeout_s": 2.0}))
+    app = OpsConsoleApp(bundle_config(demo_server.url, tmp_path, api={"timeout_s": 2.0}, keys={"evidence": "f9"}))
     evidence_dir = Path(os.environ["XDG_DATA_HOME"]) / "opsconsole" / "evidence"
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("i")
@@ -291,11 +291,14 @@ async def test_E_on_the_incident_screen_writes_a_bundle_without_blocking_keys(de
         assert sha256sum_check(bundle).returncode == 0
 
         set_faults(demo_server)
-        await pilot.press("ctrl+p", *"Evidence bundle")  # the palette offers it on the dashboard too
+        saved = lambda: sum(n.title == "Evidence bundle saved" for n in app._notifications)  # noqa: E731
+        await pilot.press("f9")  # the dashboard's key, remapped by the config's [keys]
+        await wait_for(pilot, lambda: saved() == 2, what="a bundle from the dashboard")
+        await pilot.press("ctrl+p", *"Evidence bundle")  # and the palette
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: sum(n.title == "Evidence bundle saved" for n in app._notifications) == 2, what="a second bundle")
-        assert len(list(evidence_dir.iterdir())) == 2
+        await wait_for(pilot, lambda: saved() == 3, what="a bundle from the palette")
+        assert len(list(evidence_dir.iterdir())) == 3
 
 
 def test_prometheus_source_saves_each_signals_query_and_alertmanager_its_alerts(demo_server, tmp_path):
