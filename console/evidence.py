@@ -162,7 +162,7 @@ def local_pieces(config: Config, store: IncidentStore, incident: Incident | None
     return pieces + [
         Piece("incident.json", f"the incident record {incident.id}, with its checklist ticks", _json(redact(record, secrets))),
         Piece("timeline.json", f"the timeline of {incident.id}, {len(events)} events", _json(redact(timeline, secrets))),
-        Piece("timeline.txt", f"the incident and its timeline, to read", text.encode("utf-8", "backslashreplace")),
+        Piece("timeline.txt", "the incident and its timeline, to read", text.encode("utf-8", "backslashreplace")),
     ]
 
 
@@ -288,7 +288,7 @@ def make_bundle(
     answers = asyncio.run(fetch_all(config, clock, environ))
     pieces, failures = fetched_pieces(answers, secrets)
     view = {"taken_at": iso_time(now), "source": config.metrics.source, "signals": signal_view(config, answers)}
-    pieces.append(Piece("signals.json", "each signal's value as the console reads it from this snapshot", _json(view)))
+    pieces.append(Piece("signals.json", "each signal's value as the console reads it from this snapshot", _json(redact(view, secrets))))
     window = window_for(incident, clock())
     pieces += local_pieces(config, store, incident, window, secrets)
     operator = current_operator(environ)

@@ -85,7 +85,7 @@ def _usable(request: Request, body: bytes) -> Any:
             return parse_exposition(body.decode("utf-8"))
         except UnicodeDecodeError:
             raise SourceError("malformed metrics: not UTF-8") from None
-    data = parse_json(body) if body.strip() or not request.errors_answer else {}  # an empty health answer is "ok"
+    data = parse_json(body) if body.strip() or not request.errors_answer else {}  # an empty health answer: ok
     if request.service == "prometheus" and not (isinstance(data, dict) and data.get("status") == "success"):
         raise SourceError("Prometheus did not answer success")
     return data
@@ -99,12 +99,7 @@ async def _ask(client: httpx.AsyncClient, request: Request, clock: Callable[[], 
             status, body = await fetch(client, request.url, request.timeout_s, accept_errors=True)
         if status >= 400 and not request.errors_answer:
             raise http_error(status, httpx.Headers(), body)
-        try:
-            data = _usable(request, body)
-        except SourceError:
-            if status < 400:
-                raise
-            data = None  # an unhealthy health endpoint may answer in any shape
+        data = _usable(request, body) if status < 400 else None  # an unhealthy health endpoint may answer in any shape
         return Answer(request, fetched_at, status, body, "", data)
     except TimeoutError:
         return Answer(request, fetched_at, status, body, f"timed out after {request.timeout_s:g}s")
@@ -115,7 +110,7 @@ async def _ask(client: httpx.AsyncClient, request: Request, clock: Callable[[], 
 async def fetch_all(config: Config, clock: Callable[[], float] = time.time, environ: dict[str, str] | None = None) -> list[Answer]:
     """Every source at once; each service gets a client carrying only its own token."""
     requests = requests_for(config)
-    # service → (its token source, its config table, named in a token-file error)
+    # service → (its token source, the config table a token-file error names)
     sources: dict[str, tuple[Any, str]] = {
         "api": (config.api, "api"), "prometheus": (config.metrics, "metrics"), "alertmanager": (config.alertmanager, "alertmanager")
     }
