@@ -4,10 +4,12 @@
     .venv/bin/python -m bench --quick evidence    # smoke: 1 bundle per case
 
 Two cases: every source answering (a fleet of 100 workers with 1 000 held leases, 10 000
-dead letters), and the same with /v1/jobs hanging for 60 s while the API's timeout is 3 s:
-the hung source must cost its timeout (plus a half-second grace for a trickling answer),
-never more: `hung_source_extra_s` is the difference of the two medians. Wall time is from launch to exit, Python's start-up included, as an operator
-waits for it. The console's state and audit log go to a temporary data dir.
+dead letters), and the same with /v1/jobs hanging for 60 s while the API's timeout is 3 s.
+Wall time of the command is from launch to exit, Python's start-up included, as an operator
+waits for it. The hung case is also timed in this process (`make_bundle` alone, no start-up
+noise): the hung source must cost its timeout plus at most the half-second grace for a
+trickling answer, plus the writing. The console's state and audit log go to a temporary
+data dir.
 """
 
 from __future__ import annotations
@@ -26,8 +28,7 @@ from bench.backend import HERE, DemoBackend
 
 NAME = "evidence"
 TIMEOUT_S = 3.0
-GRACE_S = 0.5  # console.evidence_sources.DEADLINE_GRACE_S
-TARGETS = {"answering_median_s": ("<=", 2.0), "hung_source_extra_s": ("<=", TIMEOUT_S + GRACE_S)}
+TARGETS = {"answering_median_s": ("<=", 2.0), "hung_in_process_max_s": ("<=", TIMEOUT_S + 1.0)}
 
 
 def _bundle(backend: DemoBackend, out: Path) -> tuple[float, int, int]:
@@ -46,6 +47,19 @@ def _bundle(backend: DemoBackend, out: Path) -> tuple[float, int, int]:
     return took, len(files), sum(p.stat().st_size for p in files)
 
 
+def _in_process(backend: DemoBackend, out: Path) -> float:
+    from console.config import load_config
+    from console.config_actions import AuditConfig, IncidentConfig
+    from console.evidence import make_bundle
+
+    config = load_config(backend.config_path).model_copy(
+        update={"incident": IncidentConfig(state_path=str(out / "state.db")), "audit": AuditConfig(path=str(out / "audit.jsonl"))}
+    )
+    started = time.perf_counter()
+    make_bundle(config, out)
+    return time.perf_counter() - started
+
+
 def run(quick: bool) -> dict[str, Any]:
     rounds = 1 if quick else 5
     figures: dict[str, Any] = {}
@@ -61,7 +75,8 @@ def run(quick: bool) -> dict[str, Any]:
         hung = [_bundle(backend, Path(tmp) / "hung")[0] for _ in range(rounds)]
         figures["hung_source_median_s"] = round(statistics.median(hung), 2)
         figures["hung_source_max_s"] = round(max(hung), 2)
-        # What the hung source added: its timeout, at most plus the grace, not more.
-        figures["hung_source_extra_s"] = round(statistics.median(hung) - statistics.median(times), 2)
+        in_process = [_in_process(backend, Path(tmp) / "in-process") for _ in range(rounds)]
+        figures["hung_in_process_median_s"] = round(statistics.median(in_process), 2)
+        figures["hung_in_process_max_s"] = round(max(in_process), 2)
         figures["api_timeout_s"] = TIMEOUT_S
     return figures
