@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import threading
 import time
@@ -20,9 +19,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-REDACTED = "[redacted]"
+from console.redaction import redact
+
 TAIL_BYTES = 4 * 1024 * 1024  # what is read back: recent history, not the whole file
-_SECRET_KEY = re.compile(r"authorization|token|secret|password|passwd|api[_-]?key|cookie", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -59,23 +58,6 @@ def _login_name() -> str:
 
 def iso_time(at: float) -> str:
     return datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def redact(value: Any, secrets: Iterable[str]) -> Any:
-    """`value` with every known secret and every secret-named field replaced."""
-    known = [s for s in secrets if s]
-
-    def walk(item: Any) -> Any:
-        if isinstance(item, dict):
-            return {k: REDACTED if _SECRET_KEY.search(str(k)) else walk(v) for k, v in item.items()}
-        if isinstance(item, (list, tuple)):
-            return [walk(v) for v in item]
-        if isinstance(item, str):
-            for secret in known:
-                item = item.replace(secret, REDACTED)
-        return item
-
-    return walk(value)
 
 
 class AuditLog:
@@ -121,6 +103,25 @@ class AuditLog:
                 continue
             if isinstance(record, dict):
                 out.append(record)
+        return out
+
+    def records_between(self, start: float, end: float) -> list[dict[str, Any]]:
+        """Every record written from `start` to `end` (seconds since the epoch), oldest first.
+
+        The whole file is read line by line: an incident's window may lie beyond the tail."""
+        try:
+            file = open(self.path, "rb")
+        except FileNotFoundError:
+            return []
+        out = []
+        with file:
+            for raw in file:
+                try:
+                    record = json.loads(raw)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    continue
+                if isinstance(record, dict) and isinstance(record.get("ts"), (int, float)) and start <= record["ts"] <= end:
+                    out.append(record)
         return out
 
     def unresolved(self) -> list[dict[str, Any]]:

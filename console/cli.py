@@ -68,12 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--token-env", default="", metavar="NAME", help="require the bearer token held in this environment variable")
     _add_sim_options(sim)
 
+    from console.evidence_cli import add_evidence_parser
     from console.incident_cli import add_incident_parser
-
-    add_incident_parser(sub)
     from console.runbook_cli import add_runbook_parser
 
+    add_incident_parser(sub)
     add_runbook_parser(sub)
+    add_evidence_parser(sub)
     parser.add_argument("--read-only", action="store_true", help="refuse every guarded action; cannot be lifted")
     return parser
 
@@ -169,6 +170,18 @@ def _run_incident(args: argparse.Namespace) -> int:
     return run_incident(args, config)
 
 
+def _run_evidence(args: argparse.Namespace) -> int:
+    from console.evidence_cli import run_evidence
+
+    try:
+        config = _load_for_ui(args)
+        check_tokens(config)
+    except ConfigError as exc:
+        print(exc.report(), file=sys.stderr)
+        return EXIT_CONFIG
+    return run_evidence(args, config)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "check-config":
@@ -181,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         from console.runbook_cli import run_runbook
 
         return run_runbook(args)
+    if args.command == "evidence":
+        return _run_evidence(args)
     return _run_console(args)
 
 

@@ -474,13 +474,19 @@ def token_env_names(config: Config) -> set[str]:
     return {source.token_env for source in sources if source.token_env}
 
 
+def configured_tokens(config: Config, environ: dict[str, str] | None = None) -> list[str]:
+    """Every configured token's value (API, Prometheus, Alertmanager): what redaction hides."""
+    sources: list[tuple[TokenSource, str]] = [(config.api, "api")]
+    if isinstance(config.metrics, PrometheusMetricsConfig):
+        sources.append((config.metrics, "metrics"))
+    if config.alertmanager is not None:
+        sources.append((config.alertmanager, "alertmanager"))
+    return [token for source, key in sources if (token := read_token(source, key, environ))]
+
+
 def check_tokens(config: Config) -> None:
     """Read every configured token once, so a missing token file is said before anything starts."""
-    read_token(config.api, "api")
-    if isinstance(config.metrics, PrometheusMetricsConfig):
-        read_token(config.metrics, "metrics")
-    if config.alertmanager is not None:
-        read_token(config.alertmanager, "alertmanager")
+    configured_tokens(config)
 
 
 def bearer_headers(source: TokenSource, key: str = "api") -> dict[str, str]:

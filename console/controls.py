@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from console.audit import AuditLog, Operator, audit_path, current_operator
-from console.config import Config, read_token
+from console.config import Config, configured_tokens, read_token
 from console.execution import Executor
 from console.incident import Incident, IncidentStore, store_path
 from console.policy import ReadOnlyPolicy
@@ -60,9 +60,10 @@ def build_controls(
     environ: dict[str, str] | None = None,
 ) -> Controls:
     operator = current_operator(environ)
-    token = read_token(config.api, environ)
+    token = read_token(config.api, "api", environ)
     store = IncidentStore(store_path(config.incident.state_path), clock=clock)
-    audit = AuditLog(audit_path(config.audit.path), secrets=[token or ""], clock=clock)
+    # Every token is kept out of the log, not just the API's: an operator may paste any of them.
+    audit = AuditLog(audit_path(config.audit.path), secrets=configured_tokens(config, environ), clock=clock)
     policy = ReadOnlyPolicy(config.policy, config.read_only, cli_read_only, operator, audit, store, clock)
     executor = Executor(config, policy, audit, operator, token=token, environ=environ)
     return Controls(config, operator, store, audit, policy, executor)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from console.evidence import Bundle
 from console.execution import Outcome
 from console.incident import Incident
 
@@ -38,4 +39,18 @@ class ActionCrashed(Message):
     """Running an action raised (refused by the action layer, or a bug)."""
 
     title: str
+    reason: str
+
+
+@dataclass
+class EvidenceWritten(Message):
+    """An evidence bundle was written (some sources may have failed: `bundle.failures`)."""
+
+    bundle: Bundle
+
+
+@dataclass
+class EvidenceFailed(Message):
+    """No evidence bundle could be written."""
+
     reason: str

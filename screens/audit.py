@@ -15,11 +15,11 @@ from textual.widgets import Footer, Static
 from console.controls import Controls
 from console.config import read_token
 from console.sources.http import SourceError, get_json, http_client
+from console.sources.ops_api import AUDIT_LOGS_PATH
 from console.text import plain
 from screens.widgets.mode_line import ModeLine
 
 SHOWN = 200
-BACKEND_PATH = "/v1/audit/logs?limit=50"
 
 
 def describe_record(record: dict[str, Any], unknown: set[str]) -> Text:
@@ -103,7 +103,7 @@ class AuditScreen(Screen):
         api = self.controls.config.api
         text = Text()
         try:
-            body = await get_json(self.client, api.base_url + BACKEND_PATH, api.timeout_s)
+            body = await get_json(self.client, api.base_url + AUDIT_LOGS_PATH, api.timeout_s)
         except SourceError as exc:
             text.append(f"unavailable: {plain(str(exc), 100)}", style="bold red")
         else:

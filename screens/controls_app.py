@@ -28,7 +28,7 @@ from console.incident import Incident
 from console.policy import PolicyError
 from console.poller import DEAD_LETTERS, LEASES, WORKERS
 from console.text import plain
-from screens.action_messages import ActionCrashed, ActionFinished, IncidentLoaded
+from screens.action_messages import ActionCrashed, ActionFinished, EvidenceFailed, EvidenceWritten, IncidentLoaded
 from screens.modals.batch import BatchScreen
 from screens.modals.confirm import ConfirmScreen
 from screens.modals.pick import PickScreen
@@ -51,12 +51,14 @@ class ControlsApp(App[None]):
         Binding("d", "dead_letters", "DLQ", id="dead_letters", tooltip="The whole dead-letter queue: filter, select, view payloads, replay"),
         Binding("L", "audit", "Audit", id="audit", show=False, tooltip="This console's audit log beside the backend's"),
         Binding("b", "break_glass", "Unlock", id="break_glass", show=False, tooltip="Lift read-only for a while by typing a reason (recorded)"),
+        Binding("E", "evidence", "Evidence", id="evidence", show=False, tooltip="Save an evidence bundle: health, metrics, jobs, dead letters, audit logs, the timeline"),
     ]
 
     def setup_controls(self, config: Config, controls: Controls | None, read_only: bool, clock: Callable[[], float]) -> None:
         self.controls = controls or build_controls(config, cli_read_only=read_only, clock=clock)
         self.incident: Incident | None = None
         self._clock = clock
+        self._writing_evidence = False
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.show_mode)  # a break-glass countdown, and its expiry
@@ -114,8 +116,12 @@ class ControlsApp(App[None]):
         # Console-wide keys stay out of the way of dialogs and the console's own screens.
         if not self.screen_stack:
             return True
-        if action in CONTROL_ACTIONS and isinstance(self.screen, ModalScreen):
+        if action in CONTROL_ACTIONS | {"evidence"} and isinstance(self.screen, ModalScreen):
             return False
+        if action == "evidence":
+            from screens.incident import IncidentScreen
+
+            return self.screen is getattr(self, "dashboard", None) or isinstance(self.screen, IncidentScreen)
         if action in CONTROL_ACTIONS and self.screen is not getattr(self, "dashboard", None):
             return False
         return True
@@ -172,6 +178,40 @@ class ControlsApp(App[None]):
     def action_relock(self) -> None:
         self.controls.policy.relock()
         self.show_mode()
+
+    # -- evidence bundle -------------------------------------------------------------------
+
+    def action_evidence(self) -> None:
+        if self._writing_evidence:
+            self.notify("An evidence bundle is being written already.", timeout=3)
+            return
+        self._writing_evidence = True
+        self.notify("Writing an evidence bundle...", timeout=3)
+        self._write_evidence()
+
+    @work(thread=True, group="evidence", exit_on_error=False)
+    def _write_evidence(self) -> None:
+        # The same code as `opsconsole evidence` (the current incident's window), on a
+        # thread of its own: keys never wait.
+        from console.evidence import default_evidence_dir, make_bundle
+
+        try:
+            bundle = make_bundle(self.controls.config, default_evidence_dir(), clock=self._clock)
+        except Exception as exc:  # EvidenceError, or a bug: the console must say so, not die
+            self.post_message(EvidenceFailed(f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(EvidenceWritten(bundle))
+
+    @on(EvidenceWritten)
+    def _evidence_written(self, message: EvidenceWritten) -> None:
+        self._writing_evidence = False
+        severity = "warning" if message.bundle.failures else "information"
+        self.notify(message.bundle.summary(), title="Evidence bundle saved", severity=severity, timeout=20, markup=False)
+
+    @on(EvidenceFailed)
+    def _evidence_failed(self, message: EvidenceFailed) -> None:
+        self._writing_evidence = False
+        self.notify(plain(message.reason, 300), title="No evidence bundle", severity="error", markup=False)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -308,14 +348,17 @@ class ControlsApp(App[None]):
     def control_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         from screens.incident import IncidentScreen
 
+        evidence = SystemCommand("Evidence bundle", "Save health, metrics, jobs, dead letters, audit logs and the timeline", self.action_evidence)
         if isinstance(screen, IncidentScreen):
             yield from screen.palette_commands()
+            yield evidence
             return
         if screen is not getattr(self, "dashboard", None):
             return
         yield SystemCommand("Incident", "Declare, change severity or status, resolve", self.action_incident)
         yield SystemCommand("Dead letters", "The whole queue: filter, select, payloads, replay", self.action_dead_letters)
         yield SystemCommand("Audit log", "This console's audit log beside the backend's", self.action_audit)
+        yield evidence
         lock = self.controls.policy.state()
         if lock.read_only and not lock.permanent:
             yield SystemCommand("Break glass", "Lift read-only for a while, with a typed reason", self.action_break_glass)

@@ -43,6 +43,7 @@ class IncidentScreen(Screen):
         Binding("s", "next_status", "Next status", id="incident.status", tooltip="investigating → identified → mitigating → monitoring"),
         Binding("N", "note", "Note", id="incident.note", tooltip="Add a note to the timeline"),
         Binding("X", "resolve", "Resolve", id="incident.resolve", tooltip="Resolve the incident (asks for a closing note)"),
+        Binding("E", "app.evidence", "Evidence", id="incident.evidence", tooltip="Save an evidence bundle of this incident's window"),
     ]
 
     def __init__(self, controls: Controls):

@@ -1,0 +1,46 @@
+"""`opsconsole evidence [--out DIR] [--incident ID]`: an evidence bundle from a shell, no UI.
+
+Exits 0 when the bundle was written, even if some sources failed (each gets a warning
+line); 1 when nothing could be written; 2 for a bad config or an unknown incident.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from console.config import Config
+from console.text import plain
+
+EXIT_NOT_WRITTEN, EXIT_USAGE = 1, 2
+
+
+def add_evidence_parser(sub: argparse._SubParsersAction) -> None:
+    evidence = sub.add_parser(
+        "evidence", help="save health, metrics, jobs, dead letters, audit logs and the incident timeline into a bundle (no UI)"
+    )
+    evidence.add_argument("--out", default=".", metavar="DIR", help="where the bundle's directory is made (default: here)")
+    evidence.add_argument("--incident", metavar="ID", help="incident whose window to save (default: the open one, else the last hour)")
+
+
+def run_evidence(args: argparse.Namespace, config: Config) -> int:
+    # Imported here: the bundle code (httpx and all) loads only when this command runs.
+    from console.evidence import EvidenceError, make_bundle
+    from console.incident import IncidentError
+
+    try:
+        bundle = make_bundle(config, Path(args.out).expanduser(), args.incident)
+    except IncidentError as exc:
+        print(f"opsconsole evidence: {plain(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except EvidenceError as exc:
+        print(f"opsconsole evidence: {plain(exc)}", file=sys.stderr)
+        return EXIT_NOT_WRITTEN
+    for failure in bundle.failures:
+        print(f"warning: {plain(failure.source)} ({plain(failure.url)}): {plain(failure.error, 300)}", file=sys.stderr)
+    print(f"evidence bundle: {bundle.summary()}")
+    print(f"console audit log: {plain(bundle.window)}")
+    print(f"verify: cd {plain(shlex.quote(str(bundle.path)))} && sha256sum -c SHA256SUMS")
+    return 0
