@@ -476,11 +476,17 @@ def token_env_names(config: Config) -> set[str]:
 
 def check_tokens(config: Config) -> None:
     """Read every configured token once, so a missing token file is said before anything starts."""
-    read_token(config.api, "api")
+    known_secrets(config)
+
+
+def known_secrets(config: Config) -> list[str]:
+    """Every configured token's value, to redact from what the console writes (exports)."""
+    sources: list[tuple[TokenSource, str]] = [(config.api, "api")]
     if isinstance(config.metrics, PrometheusMetricsConfig):
-        read_token(config.metrics, "metrics")
+        sources.append((config.metrics, "metrics"))
     if config.alertmanager is not None:
-        read_token(config.alertmanager, "alertmanager")
+        sources.append((config.alertmanager, "alertmanager"))
+    return [token for source, key in sources if (token := read_token(source, key))]
 
 
 def bearer_headers(source: TokenSource, key: str = "api") -> dict[str, str]:

@@ -1,7 +1,9 @@
 """The incident screen: the current incident, its timeline, and keys to change it.
 
 Writes go to the shared SQLite file on a thread (a locked file never blocks keys); every
-console on the host shows the change on its next refresh.
+console on the host shows the change on its next refresh. The timeline merges the
+store's events with the guarded actions of the audit log (console/timeline.py) and is
+read again every refresh, so another console's note shows here too.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from functools import partial
 
+from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
@@ -20,15 +23,40 @@ from textual.widgets import Footer, Static
 
 from console.config_base import SEVERITIES
 from console.controls import Controls
-from console.incident import OPEN_STATUSES, Incident, IncidentError, TimelineEvent
+from console.config import known_secrets
+from console.incident import OPEN_STATUSES, Incident, IncidentError
+from console.incident_record import read_record, read_timeline
+from console.review import review_markdown
 from console.text import plain
+from console.timeline import TimelineEntry
+from console.user_files import REVIEWS, save_text
 from screens.action_messages import IncidentLoaded
 from screens.modals.prompt import PromptScreen
 from screens.widgets.mode_line import ModeLine
 
 
+TIMELINE_SHOWN = 200  # newest events; the export has them all
+
+
 def _clock_time(at: float) -> str:
-    return datetime.fromtimestamp(at, timezone.utc).strftime("%m-%d %H:%M:%SZ")
+    return datetime.fromtimestamp(at, timezone.utc).strftime("%H:%M:%SZ")  # the id holds the date
+
+
+def _timeline_table(entries: list[TimelineEntry]) -> Table:
+    """Time, operator, kind, text; long text wraps under itself, a new UTC day gets its own row."""
+    table = Table.grid(padding=(0, 1), expand=True)
+    table.add_column(no_wrap=True, style="dim")
+    table.add_column(no_wrap=True, max_width=18, overflow="ellipsis", style="cyan")
+    table.add_column(no_wrap=True, style="bold")
+    table.add_column(ratio=1, overflow="fold")
+    day = ""
+    for entry in entries:
+        when = datetime.fromtimestamp(entry.at, timezone.utc)
+        if when.strftime("%Y-%m-%d") != day:
+            day = when.strftime("%Y-%m-%d")
+            table.add_row("", "", "", Text(f"── {day} UTC", style="bold dim"))
+        table.add_row(when.strftime("%H:%M:%S"), Text(plain(entry.operator, 40)), Text(plain(entry.kind, 13)), Text(plain(entry.text, 400), style=_outcome_style(entry)))
+    return table
 
 
 class IncidentScreen(Screen):
@@ -41,7 +69,9 @@ class IncidentScreen(Screen):
         Binding("3", "severity('SEV-3')", "SEV-3", id="incident.sev3", show=False, tooltip="Set severity SEV-3"),
         Binding("4", "severity('SEV-4')", "SEV-4", id="incident.sev4", show=False, tooltip="Set severity SEV-4"),
         Binding("s", "next_status", "Next status", id="incident.status", tooltip="investigating → identified → mitigating → monitoring"),
-        Binding("N", "note", "Note", id="incident.note", tooltip="Add a note to the timeline"),
+        Binding("n", "note", "Note", id="incident.note", tooltip="Add a note to the timeline"),
+        Binding("u", "app.status_update", "Update", id="incident.update", tooltip="Compose a status update: copy, save, mark sent"),
+        Binding("e", "export", "Export", id="incident.export", tooltip="Write the post-incident review (Markdown) to a file"),
         Binding("X", "resolve", "Resolve", id="incident.resolve", tooltip="Resolve the incident (asks for a closing note)"),
     ]
 
@@ -49,7 +79,8 @@ class IncidentScreen(Screen):
         super().__init__()
         self.controls = controls
         self.incident: Incident | None = None
-        self.events: list[TimelineEvent] = []
+        self.events: list[TimelineEntry] = []
+        self._shown: tuple[Incident | None, list[TimelineEntry]] | None = None
 
     def compose(self) -> ComposeResult:
         yield ModeLine(id="incident-mode")
@@ -61,6 +92,10 @@ class IncidentScreen(Screen):
     def on_mount(self) -> None:
         self.query_one(ModeLine).show_detail(Text("Incident", style="bold"))
         self.reload()
+        self.set_interval(self.controls.config.refresh_interval_s, self.reload)
+
+    def refresh_after_action(self, _outcome: object) -> None:
+        self.reload()
 
     def on_screen_resume(self) -> None:
         self.reload()
@@ -69,8 +104,9 @@ class IncidentScreen(Screen):
 
     @work(thread=True, exclusive=True, group="incident-read")
     def reload(self) -> None:
-        incident = self.controls.load_incident()
-        events = self.controls.store.timeline(incident.id, 200) if incident else []
+        controls = self.controls
+        incident = controls.load_incident()
+        events = read_timeline(controls.store, controls.audit, incident, controls.policy.clock(), TIMELINE_SHOWN) if incident else []
         self.app.call_from_thread(self._show, incident, events)
 
     def change(self, what: Callable[[str], Incident], describe: Callable[[Incident], str]) -> None:
@@ -87,25 +123,26 @@ class IncidentScreen(Screen):
         self.app.post_message(IncidentLoaded(self.controls.load_incident()))
         self.reload()
 
-    def _show(self, incident: Incident | None, events: list[TimelineEvent]) -> None:
+    def _show(self, incident: Incident | None, events: list[TimelineEntry]) -> None:
+        if self._shown == (incident, events) or not self.query("#incident-events"):
+            return  # read every refresh: redraw only what changed, and nothing once the screen is gone
+        self._shown = (incident, events)
         self.incident, self.events = incident, events
-        summary = Text()
+        summary = Text(no_wrap=True, overflow="ellipsis")
         if incident is None:
             summary.append("No open incident. ", style="bold")
             summary.append("D declares one.")
         else:
-            summary.append(f"{incident.id}  ", style="bold")
+            summary.append(f"{incident.id} ", style="bold")
             summary.append(f" {incident.severity} ", style="bold reverse")
-            summary.append(f"  {incident.status}  commander {plain(incident.commander, 40)}  started {_clock_time(incident.started_at)}\n")
+            summary.append(f" {incident.status}  started {_clock_time(incident.started_at)}  commander {plain(incident.commander, 40)}\n")
             summary.append(plain(incident.title, 200), style="bold")
         self.query_one("#incident-summary", Static).update(summary)
-        lines = Text()
-        for event in events:
-            lines.append(f"{_clock_time(event.at)} ", style="dim")
-            lines.append(f"{plain(event.operator, 30)} ", style="cyan")
-            lines.append(f"{event.kind:<11} ", style="bold")
-            lines.append(plain(event.text, 400) + "\n")
-        self.query_one("#incident-events", Static).update(lines)
+        timeline = self.query_one("#incident-timeline", VerticalScroll)
+        at_end = timeline.scroll_y >= timeline.max_scroll_y
+        self.query_one("#incident-events", Static).update(_timeline_table(events))
+        if at_end:  # follow new entries unless the operator scrolled back to read
+            timeline.call_after_refresh(timeline.scroll_end, animate=False)
 
     # -- keys ----------------------------------------------------------------------------
 
@@ -120,6 +157,9 @@ class IncidentScreen(Screen):
             if status != self.incident.status:
                 yield SystemCommand(f"Set status {status}", f"{self.incident.id} is now {status}", partial(self.set_status, status))
         yield SystemCommand("Add a note", "Text for the timeline", self.action_note)
+        if self.incident.is_open:
+            yield SystemCommand("Status update", "Compose an update from the incident's records: copy, save, mark sent", self.app.action_status_update)
+        yield SystemCommand("Export post-incident review", f"Write {self.incident.id} as Markdown to a file", self.action_export)
         yield SystemCommand("Resolve incident", f"Close {self.incident.id} with a note", self.action_resolve)
 
     def action_back(self) -> None:
@@ -171,6 +211,23 @@ class IncidentScreen(Screen):
 
         self.app.push_screen(PromptScreen(f"Note on {incident_id}", "Text for the timeline", _title_problem), noted)
 
+    def action_export(self) -> None:
+        if self.incident is not None:
+            self._export(self.incident.id)
+
+    @work(thread=True, group="incident-export", exit_on_error=False)
+    def _export(self, incident_id: str) -> None:
+        controls = self.controls
+        now = controls.policy.clock()
+        try:
+            record = read_record(controls.store, controls.audit, incident_id, controls.config.runbooks.dirs, now)
+            text = review_markdown(record, controls.config.environment, known_secrets(controls.config))
+            path = save_text(REVIEWS, incident_id, now, text)
+        except Exception as exc:  # a full disk or locked state file: say so, the console goes on
+            self.app.call_from_thread(self.notify, plain(f"not exported: {exc}", 300), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self.notify, f"Post-incident review written to {path}", title=incident_id, timeout=20, markup=False)
+
     def action_resolve(self) -> None:
         if self.incident is None:
             return
@@ -181,6 +238,12 @@ class IncidentScreen(Screen):
                 self.change(lambda who: store.resolve(incident_id, who, note), lambda inc: "resolved")
 
         self.app.push_screen(PromptScreen(f"Resolve {incident_id}", "Closing note (Enter resolves, Esc keeps it open)"), closing)
+
+
+def _outcome_style(entry: TimelineEntry) -> str:
+    if entry.action is None or entry.action.ok:
+        return ""
+    return "bold red" if entry.action.ok is False else "bold yellow"  # FAILED, or no result recorded
 
 
 def _note(store, incident_id: str, who: str, text: str) -> Incident:
