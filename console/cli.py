@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     from console.incident_cli import add_incident_parser
 
     add_incident_parser(sub)
+    from console.runbook_cli import add_runbook_parser
+
+    add_runbook_parser(sub)
     parser.add_argument("--read-only", action="store_true", help="refuse every guarded action; cannot be lifted")
     return parser
 
@@ -80,10 +83,15 @@ def _check_config(path_arg: str | None, online: bool) -> int:
         path = find_config(path_arg)
         config = load_config(path)
         check_tokens(config)
+        from console.runbook_check import runbook_problems
+
+        runbooks, problems = runbook_problems(config)
+        if problems:
+            raise ConfigError(path, problems)
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
         return EXIT_CONFIG
-    print(f"ok: {path} (environment {config.environment!r}, {len(config.signals)} signals)")
+    print(f"ok: {path} (environment {config.environment!r}, {len(config.signals)} signals, {runbooks} runbooks)")
     if not online:
         return 0
     from console.online_check import check_online
@@ -167,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         return _run_sim(args)
     if args.command == "incident":
         return _run_incident(args)
+    if args.command == "runbook":
+        from console.runbook_cli import run_runbook
+
+        return run_runbook(args)
     return _run_console(args)
 
 
