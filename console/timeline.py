@@ -138,16 +138,17 @@ def actions_in(records: Iterable[Mapping[str, Any]], incident: Incident, now: fl
 
 def merge(events: Iterable[TimelineEvent], actions: Iterable[ActionTaken]) -> list[TimelineEntry]:
     """Store events and audit actions in time order; on a tie the store's event comes first."""
-    unmatched = list(actions)
+    actions = list(actions)
+    unclaimed = list(actions)  # each audit action absorbs at most one store "action" event
     entries = []
     for event in events:
         if event.kind == "action":
-            twin = next((a for a in unmatched if _same(event, a)), None)
+            twin = next((a for a in unclaimed if _same(event, a)), None)
             if twin is not None:
-                unmatched.remove(twin)
+                unclaimed.remove(twin)
                 continue  # the audit record tells it in full
         entries.append(TimelineEntry(event.at, event.operator, event.kind, event.text))
-    entries += [TimelineEntry(a.at, a.operator, "action", a.summary(), a) for a in unmatched]
+    entries += [TimelineEntry(a.at, a.operator, "action", a.summary(), a) for a in actions]
     return sorted(entries, key=lambda e: e.at)  # stable: store order, then audit order, within a second
 
 

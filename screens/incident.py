@@ -79,8 +79,11 @@ class IncidentScreen(Screen):
         super().__init__()
         self.controls = controls
         self.incident: Incident | None = None
+        """The open incident the keys change."""
+        self.shown: Incident | None = None
+        """What the screen shows: the open incident, or else the last one resolved (to read and export)."""
         self.events: list[TimelineEntry] = []
-        self._shown: tuple[Incident | None, list[TimelineEntry]] | None = None
+        self._drawn: tuple[Incident | None, Incident | None, list[TimelineEntry]] | None = None
 
     def compose(self) -> ComposeResult:
         yield ModeLine(id="incident-mode")
@@ -106,8 +109,9 @@ class IncidentScreen(Screen):
     def reload(self) -> None:
         controls = self.controls
         incident = controls.load_incident()
-        events = read_timeline(controls.store, controls.audit, incident, controls.policy.clock(), TIMELINE_SHOWN) if incident else []
-        self.app.call_from_thread(self._show, incident, events)
+        shown = incident or next(iter(controls.store.recent(1)), None)
+        events = read_timeline(controls.store, controls.audit, shown, controls.policy.clock(), TIMELINE_SHOWN) if shown else []
+        self.app.call_from_thread(self._show, incident, shown, events)
 
     def change(self, what: Callable[[str], Incident], describe: Callable[[Incident], str]) -> None:
         self._change(what, describe)
@@ -123,20 +127,20 @@ class IncidentScreen(Screen):
         self.app.post_message(IncidentLoaded(self.controls.load_incident()))
         self.reload()
 
-    def _show(self, incident: Incident | None, events: list[TimelineEntry]) -> None:
-        if self._shown == (incident, events) or not self.query("#incident-events"):
+    def _show(self, incident: Incident | None, shown: Incident | None, events: list[TimelineEntry]) -> None:
+        if self._drawn == (incident, shown, events) or not self.query("#incident-events"):
             return  # read every refresh: redraw only what changed, and nothing once the screen is gone
-        self._shown = (incident, events)
-        self.incident, self.events = incident, events
+        self._drawn = (incident, shown, events)
+        self.incident, self.shown, self.events = incident, shown, events
         summary = Text(no_wrap=True, overflow="ellipsis")
         if incident is None:
             summary.append("No open incident. ", style="bold")
-            summary.append("D declares one.")
-        else:
-            summary.append(f"{incident.id} ", style="bold")
-            summary.append(f" {incident.severity} ", style="bold reverse")
-            summary.append(f" {incident.status}  started {_clock_time(incident.started_at)}  commander {plain(incident.commander, 40)}\n")
-            summary.append(plain(incident.title, 200), style="bold")
+            summary.append("D declares one." + (" Below: the last one (e exports its review)." if shown else "") + "\n")
+        if shown is not None:
+            summary.append(f"{shown.id} ", style="bold")
+            summary.append(f" {shown.severity} ", style="bold reverse")
+            summary.append(f" {shown.status}  started {_clock_time(shown.started_at)}  commander {plain(shown.commander, 40)}\n")
+            summary.append(plain(shown.title, 200), style="bold")
         self.query_one("#incident-summary", Static).update(summary)
         timeline = self.query_one("#incident-timeline", VerticalScroll)
         at_end = timeline.scroll_y >= timeline.max_scroll_y
@@ -148,6 +152,8 @@ class IncidentScreen(Screen):
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Declare incident", "Open a new incident: title, then severity", self.action_declare)
+        if self.shown is not None:
+            yield SystemCommand("Export post-incident review", f"Write {self.shown.id} as Markdown to a file", self.action_export)
         if self.incident is None:
             return
         for severity in SEVERITIES:
@@ -157,9 +163,7 @@ class IncidentScreen(Screen):
             if status != self.incident.status:
                 yield SystemCommand(f"Set status {status}", f"{self.incident.id} is now {status}", partial(self.set_status, status))
         yield SystemCommand("Add a note", "Text for the timeline", self.action_note)
-        if self.incident.is_open:
-            yield SystemCommand("Status update", "Compose an update from the incident's records: copy, save, mark sent", self.app.action_status_update)
-        yield SystemCommand("Export post-incident review", f"Write {self.incident.id} as Markdown to a file", self.action_export)
+        yield SystemCommand("Status update", "Compose an update from the incident's records: copy, save, mark sent", self.app.action_status_update)
         yield SystemCommand("Resolve incident", f"Close {self.incident.id} with a note", self.action_resolve)
 
     def action_back(self) -> None:
@@ -212,8 +216,8 @@ class IncidentScreen(Screen):
         self.app.push_screen(PromptScreen(f"Note on {incident_id}", "Text for the timeline", _title_problem), noted)
 
     def action_export(self) -> None:
-        if self.incident is not None:
-            self._export(self.incident.id)
+        if self.shown is not None:
+            self._export(self.shown.id)
 
     @work(thread=True, group="incident-export", exit_on_error=False)
     def _export(self, incident_id: str) -> None:

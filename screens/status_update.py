@@ -133,6 +133,7 @@ class StatusUpdateScreen(ModalScreen[None]):
     def _saved(self, message: UpdateSaved) -> None:
         self.saved = message.path
         self._say(f"Saved to {message.path}")
+        self.notify(f"Status update saved to {message.path}", title=self.incident.id, timeout=10, markup=False)
 
     @on(UpdateFailed)
     def _failed(self, message: UpdateFailed) -> None:
