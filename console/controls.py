@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from console.audit import AuditLog, Operator, audit_path, current_operator
-from console.config import Config, read_token
+from console.config import Config, known_secrets, read_token
 from console.execution import Executor
 from console.incident import Incident, IncidentStore, store_path
 from console.policy import ReadOnlyPolicy
@@ -25,6 +25,8 @@ class Controls:
     audit: AuditLog
     policy: ReadOnlyPolicy
     executor: Executor
+    secrets: tuple[str, ...] = ()
+    """Every configured token's value: redacted from the timeline, status updates and exports."""
 
     def load_incident(self) -> Incident | None:
         """Read the shared state file (another console may have changed it) and apply it."""
@@ -65,4 +67,4 @@ def build_controls(
     audit = AuditLog(audit_path(config.audit.path), secrets=[token or ""], clock=clock)
     policy = ReadOnlyPolicy(config.policy, config.read_only, cli_read_only, operator, audit, store, clock)
     executor = Executor(config, policy, audit, operator, token=token, environ=environ)
-    return Controls(config, operator, store, audit, policy, executor)
+    return Controls(config, operator, store, audit, policy, executor, tuple(known_secrets(config)))

@@ -109,8 +109,8 @@ def _export(args: argparse.Namespace, config: Config, store: IncidentStore) -> i
     from console.review import review_markdown
 
     try:
-        record = read_record(store, AuditLog(audit_path(config.audit.path)), args.id, config.runbooks.dirs, time.time())
         secrets = known_secrets(config)
+        record = read_record(store, AuditLog(audit_path(config.audit.path)), args.id, config.runbooks.dirs, time.time(), secrets)
     except (IncidentError, ConfigError) as exc:
         print(f"opsconsole incident export: {exc}", file=sys.stderr)
         return EXIT_REFUSED

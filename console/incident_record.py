@@ -8,10 +8,10 @@ The status-update composer and the post-incident export both start from an
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from console.audit import AuditLog
+from console.audit import AuditLog, redact
 from console.incident import Incident, IncidentStore, Tick
 from console.runbook_model import Runbook
 from console.timeline import ActionTaken, TimelineEntry, actions_in, merge
@@ -90,19 +90,27 @@ class IncidentRecord:
     """When it was read: the end of the window for an incident still open."""
 
 
-def read_timeline(store: IncidentStore, audit: AuditLog, incident: Incident, now: float, limit: int = WHOLE_TIMELINE) -> list[TimelineEntry]:
-    """The merged timeline; with a `limit`, the newest events and the actions since the oldest of them."""
+def read_timeline(
+    store: IncidentStore, audit: AuditLog, incident: Incident, now: float, limit: int = WHOLE_TIMELINE, secrets: Iterable[str] = ()
+) -> list[TimelineEntry]:
+    """The merged timeline; with a `limit`, the newest events and the actions since the oldest of them.
+
+    Known secret values are redacted from the text: a token pasted into a note must not
+    reach the screen, a status update or an export."""
     events = store.timeline(incident.id, limit)
     actions = actions_in(audit.records(), incident, now)
     if len(events) >= limit:
         actions = [a for a in actions if a.at >= events[0].at]
-    return merge(events, actions)
+    known = [secret for secret in secrets if secret]
+    return [replace(e, text=redact(e.text, known)) if known else e for e in merge(events, actions)]
 
 
-def read_record(store: IncidentStore, audit: AuditLog, incident_id: str, runbook_dirs: Iterable[str | Path], now: float) -> IncidentRecord:
+def read_record(
+    store: IncidentStore, audit: AuditLog, incident_id: str, runbook_dirs: Iterable[str | Path], now: float, secrets: Iterable[str] = ()
+) -> IncidentRecord:
     """Raises `IncidentError` for an unknown id."""
     incident = store.get(incident_id)
-    timeline = read_timeline(store, audit, incident, now)
+    timeline = read_timeline(store, audit, incident, now, secrets=secrets)
     ticks = store.checklist(incident.id)
     runbooks = _runbooks(runbook_dirs) if ticks else {}
     actions = [entry.action for entry in timeline if entry.action is not None]

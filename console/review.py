@@ -108,7 +108,7 @@ def review_markdown(record: IncidentRecord, environment: str, secrets: Iterable[
     for title in FILL_IN:
         lines += ["", f"## {title}", ""]
     lines += ["", "---", f"Exported {_utc(now)} UTC by opsconsole."]
-    text = "\n".join(lines) + "\n"
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines) + "\n")  # one blank line between blocks (every line is one line)
     for secret in secrets:
         if secret:
             text = text.replace(secret, REDACTED)

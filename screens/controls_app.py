@@ -172,7 +172,7 @@ class ControlsApp(App[None]):
 
         controls = self.controls
         try:
-            record = read_record(controls.store, controls.audit, incident_id, controls.config.runbooks.dirs, self._clock())
+            record = read_record(controls.store, controls.audit, incident_id, controls.config.runbooks.dirs, self._clock(), controls.secrets)
         except Exception as exc:  # a locked state file or an unreadable runbook must not end the console
             self.call_from_thread(self.notify, plain(f"{type(exc).__name__}: {exc}", 300), title="Status update", severity="error", markup=False)
             return

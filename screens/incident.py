@@ -23,7 +23,6 @@ from textual.widgets import Footer, Static
 
 from console.config_base import SEVERITIES
 from console.controls import Controls
-from console.config import known_secrets
 from console.incident import OPEN_STATUSES, Incident, IncidentError
 from console.incident_record import read_record, read_timeline
 from console.review import review_markdown
@@ -110,7 +109,8 @@ class IncidentScreen(Screen):
         controls = self.controls
         incident = controls.load_incident()
         shown = incident or next(iter(controls.store.recent(1)), None)
-        events = read_timeline(controls.store, controls.audit, shown, controls.policy.clock(), TIMELINE_SHOWN) if shown else []
+        now = controls.policy.clock()
+        events = read_timeline(controls.store, controls.audit, shown, now, TIMELINE_SHOWN, controls.secrets) if shown else []
         self.app.call_from_thread(self._show, incident, shown, events)
 
     def change(self, what: Callable[[str], Incident], describe: Callable[[Incident], str]) -> None:
@@ -224,8 +224,8 @@ class IncidentScreen(Screen):
         controls = self.controls
         now = controls.policy.clock()
         try:
-            record = read_record(controls.store, controls.audit, incident_id, controls.config.runbooks.dirs, now)
-            text = review_markdown(record, controls.config.environment, known_secrets(controls.config))
+            record = read_record(controls.store, controls.audit, incident_id, controls.config.runbooks.dirs, now, controls.secrets)
+            text = review_markdown(record, controls.config.environment, controls.secrets)
             path = save_text(REVIEWS, incident_id, now, text)
         except Exception as exc:  # a full disk or locked state file: say so, the console goes on
             self.app.call_from_thread(self.notify, plain(f"not exported: {exc}", 300), severity="error", markup=False)
