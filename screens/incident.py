@@ -67,7 +67,7 @@ class IncidentScreen(Screen):
         Binding("2", "severity('SEV-2')", "SEV-2", id="incident.sev2", show=False, tooltip="Set severity SEV-2"),
         Binding("3", "severity('SEV-3')", "SEV-3", id="incident.sev3", show=False, tooltip="Set severity SEV-3"),
         Binding("4", "severity('SEV-4')", "SEV-4", id="incident.sev4", show=False, tooltip="Set severity SEV-4"),
-        Binding("s", "next_status", "Next status", id="incident.status", tooltip="investigating → identified → mitigating → monitoring"),
+        Binding("s", "next_status", "Status", id="incident.status", tooltip="investigating → identified → mitigating → monitoring"),
         Binding("n", "note", "Note", id="incident.note", tooltip="Add a note to the timeline"),
         Binding("u", "app.status_update", "Update", id="incident.update", tooltip="Compose a status update: copy, save, mark sent"),
         Binding("e", "export", "Export", id="incident.export", tooltip="Write the post-incident review (Markdown) to a file"),

@@ -50,7 +50,7 @@ class UpdateSaved(Message):
 
 @dataclass
 class UpdateMarkedSent(Message):
-    summary: str
+    pass
 
 
 @dataclass
@@ -127,13 +127,12 @@ class StatusUpdateScreen(ModalScreen[None]):
         except Exception as exc:  # a locked or missing state file: say so, keep the text
             self.post_message(UpdateFailed(f"not recorded: {exc}"))
             return
-        self.post_message(UpdateMarkedSent(summary))
+        self.post_message(UpdateMarkedSent())
 
     @on(UpdateSaved)
     def _saved(self, message: UpdateSaved) -> None:
         self.saved = message.path
         self._say(f"Saved to {message.path}")
-        self.notify(f"Status update saved to {message.path}", title=self.incident.id, timeout=10, markup=False)
 
     @on(UpdateFailed)
     def _failed(self, message: UpdateFailed) -> None:
@@ -141,7 +140,7 @@ class StatusUpdateScreen(ModalScreen[None]):
 
     @on(UpdateMarkedSent)
     def _marked(self, message: UpdateMarkedSent) -> None:
-        self.notify(f"Status update recorded as sent: {message.summary}", title=self.incident.id, markup=False)
+        self.notify("Status update marked sent; the countdown restarts.", title=self.incident.id, timeout=4)
         refresh = getattr(self.app, "read_incident", None)
         if refresh is not None:
             refresh()  # every header's countdown restarts now, not at the next refresh

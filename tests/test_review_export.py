@@ -132,7 +132,7 @@ async def test_cli_export_has_every_section_a_row_per_event_escapes_and_redacts(
     assert unknown.returncode == 1 and "no incident 'INC-1999-01-01-001'" in unknown.stderr and "Traceback" not in unknown.stderr
 
 
-async def test_e_on_the_incident_screen_writes_the_same_review(tmp_path, resolved_incident, monkeypatch):
+async def test_e_on_the_incident_screen_writes_the_same_review(tmp_path, resolved_incident):
     server, store, run_incident = resolved_incident
     incident_id = await run_incident()
     set_faults(server)
@@ -150,6 +150,9 @@ async def test_e_on_the_incident_screen_writes_the_same_review(tmp_path, resolve
         [path] = reviews.glob("*.md")
         assert path.name.startswith(incident_id + "-")
         await wait_for(pilot, lambda: "Post-incident review written to" in "\n".join(n.message for n in app._notifications), what="the path")
+        app.set_keymap({"incident.export": "x"})  # what `[keys] "incident.export" = "x"` does
+        await pilot.press("x")
+        await wait_for(pilot, lambda: len(list(reviews.glob("*.md"))) == 2, what="a second review from the remapped key")
     cli = incident_cli(export_config(tmp_path), "export", incident_id)
     assert path.read_text().splitlines()[:-1] == cli.stdout.splitlines()[:-1]
     assert TOKEN not in path.read_text()
