@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from console.audit import AuditLog, audit_path, current_operator
-
 from console.config import Config, ConfigError, known_secrets
 from console.config_base import SEVERITIES
 from console.controls import record_incident_change

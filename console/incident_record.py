@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from console.audit import AuditLog, redact
 from console.incident import Incident, IncidentStore, Tick
@@ -44,9 +45,8 @@ class RunbookProgress:
 
     @property
     def done(self) -> int:
-        return sum(1 for step in self.steps if step.ticked and step.in_runbook) if self.total is not None else sum(
-            1 for step in self.steps if step.ticked
-        )
+        """Steps ticked; of a runbook that was read, only the steps it still has."""
+        return sum(1 for step in self.steps if step.ticked and (step.in_runbook or self.total is None))
 
     def open_steps(self) -> list[StepState]:
         return [step for step in self.steps if step.in_runbook and not step.ticked]
@@ -91,14 +91,19 @@ class IncidentRecord:
 
 
 def read_timeline(
-    store: IncidentStore, audit: AuditLog, incident: Incident, now: float, limit: int = WHOLE_TIMELINE, secrets: Iterable[str] = ()
+    store: IncidentStore,
+    audit_records: Iterable[Mapping[str, Any]],
+    incident: Incident,
+    now: float,
+    limit: int = WHOLE_TIMELINE,
+    secrets: Iterable[str] = (),
 ) -> list[TimelineEntry]:
     """The merged timeline; with a `limit`, the newest events and the actions since the oldest of them.
 
     Known secret values are redacted from the text: a token pasted into a note must not
     reach the screen, a status update or an export."""
     events = store.timeline(incident.id, limit)
-    actions = actions_in(audit.records(), incident, now)
+    actions = actions_in(audit_records, incident, now)
     if len(events) >= limit:
         actions = [a for a in actions if a.at >= events[0].at]
     known = [secret for secret in secrets if secret]
@@ -110,7 +115,7 @@ def read_record(
 ) -> IncidentRecord:
     """Raises `IncidentError` for an unknown id."""
     incident = store.get(incident_id)
-    timeline = read_timeline(store, audit, incident, now, secrets=secrets)
+    timeline = read_timeline(store, audit.records(), incident, now, secrets=secrets)
     ticks = store.checklist(incident.id)
     runbooks = _runbooks(runbook_dirs) if ticks else {}
     actions = [entry.action for entry in timeline if entry.action is not None]

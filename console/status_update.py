@@ -8,6 +8,7 @@ Everything here is pure: the caller passes the clock's reading.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -43,13 +44,18 @@ class UpdateDue:
         return now >= self.due_at
 
     def countdown(self, now: float) -> str:
-        """"update in 12:04" (1:02:30 past an hour); "UPDATE OVERDUE 3m" once it is late."""
+        """"update in 12m", in whole minutes (floored: never more time than there is) and in
+        seconds for the last two; "UPDATE OVERDUE 3m" once it is late.
+
+        Minute steps because the top line is redrawn whenever its text changes: a per-second
+        countdown sent the whole line down the SSH link every second (about +320 B/s idle)."""
         left = self.due_at - now
         if left <= 0:
             return f"UPDATE OVERDUE {duration(-left)}"
-        minutes, seconds = divmod(int(left + 0.999), 60)  # never shows 0:00 while not yet due
-        hours, minutes = divmod(minutes, 60)
-        return f"update in {hours}:{minutes:02d}:{seconds:02d}" if hours else f"update in {minutes:02d}:{seconds:02d}"
+        if left < 120:
+            return f"update in {math.ceil(left)}s"
+        hours, minutes = divmod(int(left // 60), 60)
+        return f"update in {hours}h{minutes:02d}m" if hours else f"update in {minutes}m"
 
 
 def update_due(incident: Incident | None, last_update_at: float | None, config: StatusUpdatesConfig) -> UpdateDue | None:

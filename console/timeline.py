@@ -35,7 +35,7 @@ class ActionTaken:
     targets: tuple[str, ...]
     count: int
     environment: str
-    exec: bool
+    command: bool
     """A command run on this host (its status is an exit code), not an HTTP request."""
     result: Mapping[str, Any] | None
     """The audit `result` record; None: the outcome is unknown (no result was written)."""
@@ -62,7 +62,7 @@ class ActionTaken:
             return "OUTCOME UNKNOWN (no result recorded)"
         done = result.get("done")
         counted = f"{done} of {self.count} done, " if self.count > 1 and isinstance(done, int) else ""
-        status = "" if self.status is None else f"exit {self.status}" if self.exec else f"HTTP {self.status}"
+        status = "" if self.status is None else f"exit {self.status}" if self.command else f"HTTP {self.status}"
         error = str(result.get("error") or "")
         if result.get("cancelled"):
             return f"cancelled, {counted}".rstrip(", ")
@@ -129,7 +129,7 @@ def actions_in(records: Iterable[Mapping[str, Any]], incident: Incident, now: fl
                 targets=targets,
                 count=count if isinstance(count, int) else len(targets),
                 environment=str(intent.get("environment") or ""),
-                exec=isinstance(calls, list) and bool(calls) and str(calls[0]).startswith("exec "),
+                command=isinstance(calls, list) and bool(calls) and str(calls[0]).startswith("exec "),
                 result=results.get(intent["intent"]),
             )
         )
@@ -163,7 +163,3 @@ def _same(event: TimelineEvent, action: ActionTaken) -> bool:
 def _duration_s(action: ActionTaken) -> float:
     duration_ms = _number(action.result.get("duration_ms")) if action.result else None
     return (duration_ms or 0.0) / 1000
-
-
-def incident_timeline(events: Iterable[TimelineEvent], records: Iterable[Mapping[str, Any]], incident: Incident, now: float) -> list[TimelineEntry]:
-    return merge(events, actions_in(records, incident, now))

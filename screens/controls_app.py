@@ -25,9 +25,10 @@ from console.config_actions import ActionConfig
 from console.controls import Controls, build_controls
 from console.execution import ActionRefused, Intent, Outcome
 from console.incident import Incident
+from console.incident_record import read_record
 from console.policy import PolicyError
-from console.status_update import STATUS_UPDATE, UpdateDue, compose_update, update_due
 from console.poller import DEAD_LETTERS, LEASES, WORKERS
+from console.status_update import STATUS_UPDATE, UpdateDue, compose_update, update_due
 from console.text import plain
 from screens.action_messages import ActionCrashed, ActionFinished, IncidentLoaded
 from screens.modals.batch import BatchScreen
@@ -168,8 +169,6 @@ class ControlsApp(App[None]):
 
     @work(thread=True, exclusive=True, group="update-draft", exit_on_error=False)
     def _draft_update(self, incident_id: str) -> None:
-        from console.incident_record import read_record
-
         controls = self.controls
         try:
             record = read_record(controls.store, controls.audit, incident_id, controls.config.runbooks.dirs, self._clock(), controls.secrets)

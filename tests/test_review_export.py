@@ -100,7 +100,7 @@ async def test_cli_export_has_every_section_a_row_per_event_escapes_and_redacts(
     summary, timeline, actions = tables(text)
     assert ["Title", "Provider | outage"] in summary and ["Commander", "bob"] in summary  # one cell: `\|` unescaped
     assert ["Environment", "demo"] in summary and ["Status", "resolved"] in summary
-    entries = read_timeline(store, AuditLog(tmp_path / "audit.jsonl"), store.get(incident_id), START + 1000)
+    entries = read_timeline(store, AuditLog(tmp_path / "audit.jsonl").records(), store.get(incident_id), START + 1000)
     assert len(timeline) == 1 + len(entries) == 1 + 10  # header, then one row per event
     assert all(len(row) == 4 for row in timeline)
     assert timeline[0] == ["Time (UTC)", "Operator", "Kind", "Text"]

@@ -28,12 +28,14 @@ def incident(severity: str, status: str = "investigating") -> Incident:
 def test_countdown_by_severity_from_the_last_update_or_the_declaration():
     due = update_due(incident("SEV-1"), None, CADENCE)
     assert due.due_at == START + 15 * 60
-    assert due.countdown(START) == "update in 15:00"
-    assert due.countdown(START + 14 * 60 + 59.5) == "update in 00:01"  # never 00:00 while not due
+    assert due.countdown(START) == "update in 15m"
+    assert due.countdown(START + 60.5) == "update in 13m"  # whole minutes left, never more
+    assert due.countdown(START + 13 * 60 + 1) == "update in 119s"  # seconds for the last two minutes
+    assert due.countdown(START + 14 * 60 + 59.5) == "update in 1s"  # never 0 while not due
     assert not due.overdue(START + 14 * 60 + 59) and due.overdue(START + 15 * 60)
     assert due.countdown(START + 18 * 60) == "UPDATE OVERDUE 3m"
     assert update_due(incident("SEV-2"), START + 600, CADENCE).due_at == START + 600 + 30 * 60
-    assert update_due(incident("SEV-3"), None, CADENCE).countdown(START + 30 * 60) == "update in 1:30:00"
+    assert update_due(incident("SEV-3"), None, CADENCE).countdown(START + 30 * 60 + 1) == "update in 1h29m"
     assert update_due(incident("SEV-4"), None, CADENCE) is None  # no cadence configured
     assert update_due(incident("SEV-4"), None, StatusUpdatesConfig(sev4_min=240)).due_at == START + 4 * 3600
     assert update_due(incident("SEV-1", "resolved"), None, CADENCE) is None
@@ -84,8 +86,8 @@ async def test_header_countdown_note_key_and_composer_copy_save_mark_sent(demo_s
     store = IncidentStore(tmp_path / "state.db", clock=lambda: now[0])
     inc = store.declare("Provider answering 503", "SEV-2", "", "bob")
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: "update in 30:00" in screen_text(app), what="the countdown on the dashboard")
-        assert screen_text(app).splitlines()[0].startswith(" opsconsole  demo   SEV-2  investigating  update in 30:00")
+        await wait_for(pilot, lambda: "update in 30m" in screen_text(app), what="the countdown on the dashboard")
+        assert screen_text(app).splitlines()[0].startswith(" opsconsole  demo   SEV-2  investigating  update in 30m")
         await pilot.press("i")
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.incident is not None, what="the incident screen")
         await pilot.press("n", *"ETA 09:30 after the failover", "enter")
@@ -99,7 +101,7 @@ async def test_header_countdown_note_key_and_composer_copy_save_mark_sent(demo_s
         assert screen_text(app).count("Pause intake") == 1  # the audit record, not also the executor's event
 
         now[0] = START + 25 * 60
-        await wait_for(pilot, lambda: "update in 05:00" in screen_text(app), what="the countdown")
+        await wait_for(pilot, lambda: "update in 5m" in screen_text(app), what="the countdown")
         assert "on red" not in str(badge(app).spans)
         now[0] = START + 33 * 60
         await wait_for(pilot, lambda: "UPDATE OVERDUE 3m" in screen_text(app), what="the overdue update")
@@ -139,7 +141,7 @@ async def test_header_countdown_note_key_and_composer_copy_save_mark_sent(demo_s
         sent = store.timeline(inc.id)[-1]
         assert (sent.kind, sent.operator, sent.at) == ("status-update", "alice", START + 33 * 60)
         assert sent.text == f"Hello. SEV-2 {inc.id} investigating: Provider answering 503"
-        await wait_for(pilot, lambda: "update in 30:00" in screen_text(app), what="the countdown to restart")
+        await wait_for(pilot, lambda: "update in 30m" in screen_text(app), what="the countdown to restart")
         assert "OVERDUE" not in screen_text(app) and "status-update" in screen_text(app)
 
         # The dashboard's palette opens the composer too; Esc leaves it without recording anything.

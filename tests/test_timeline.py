@@ -51,7 +51,7 @@ async def test_timeline_orders_events_and_audited_actions_once_each(tmp_path, de
     clock.now += 60
     store.set_status(incident.id, "mitigating", "bob")
 
-    entries = read_timeline(store, audit, store.get(incident.id), clock.now)
+    entries = read_timeline(store, audit.records(), store.get(incident.id), clock.now)
     shown = [(e.at - START, e.operator, e.kind) for e in entries]
     assert shown == [
         (0, "bob", "declared"),
