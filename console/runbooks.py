@@ -68,7 +68,8 @@ class _SectionDraft:
     text: list[str] = field(default_factory=list)
     steps: list[_StepDraft] = field(default_factory=list)
     after_list: list[SyntaxTreeNode] = field(default_factory=list)
-    """Blocks after a list, held until we know whether the numbering goes on below them."""
+    """Blocks after a list, held until we know whether another list follows (then they
+    belong to the step above them) or the section ends (then they are its text)."""
 
 
 class _Reader:
@@ -166,10 +167,12 @@ class _Reader:
             inner = "\n".join(filter(None, (self._block_text(child, step) for child in node.children)))
             return "\n".join(f"> {line}" if line else ">" for line in inner.split("\n"))
         if kind in _LISTS:
-            return "\n".join(self._item_text(item, n, kind, step) for n, item in enumerate(node.children, int(node.attrs.get("start", 1))))
-        if kind == "table":
+            first = int(node.attrs.get("start", 1))
+            return "\n".join(self._item_text(item, n, kind, step) for n, item in enumerate(node.children, first))
+        if kind == "table":  # one line per row, cells between " | "
             rows = [row for part in node.children for row in part.children]
-            return "\n".join(" | ".join(self._inline(cell.children[0], step, _line(node)) if cell.children else "" for cell in row.children) for row in rows)
+            cells = [[self._inline(cell.children[0], step, _line(node)) if cell.children else "" for cell in row.children] for row in rows]
+            return "\n".join(" | ".join(row) for row in cells)
         if kind == "html_block":
             return self._html(node)
         return ""  # thematic break: markup only

@@ -119,10 +119,16 @@ def test_lint_lists_every_file_and_fails_on_problems(tmp_path):
     assert gone.returncode == 2 and "nowhere: no such directory" in gone.stderr
 
 
-def test_check_config_accepts_the_shipped_runbooks():
+def test_check_config_accepts_the_shipped_runbooks_and_points_at_lint(tmp_path):
     result = opsconsole("check-config", str(ROOT / "config.toml"))
     assert result.returncode == 0, result.stderr
-    assert "4 runbooks" in result.stdout
+    assert result.stdout.endswith("6 signals, 4 runbooks)\n")
+    shutil.copy(ROOT / "config.toml", tmp_path)
+    shutil.copytree(SHIPPED_RUNBOOKS, tmp_path / "runbooks")
+    (tmp_path / "runbooks" / "flat.md").write_text("- a step, no heading\n")
+    untidy = opsconsole("check-config", str(tmp_path / "config.toml"))
+    assert untidy.returncode == 0, untidy.stderr
+    assert untidy.stdout.splitlines()[1] == "note: 1 runbook would import badly; see `opsconsole runbook lint`"
 
 
 def test_check_config_names_suggestions_and_step_links_that_point_nowhere(tmp_path):
