@@ -36,8 +36,6 @@ def cadence_s(config: StatusUpdatesConfig, severity: str) -> float | None:
 @dataclass(frozen=True)
 class UpdateDue:
     incident_id: str
-    since: float
-    """The last update marked sent, or the declaration."""
     due_at: float
 
     def overdue(self, now: float) -> bool:
@@ -66,7 +64,7 @@ def update_due(incident: Incident | None, last_update_at: float | None, config: 
     if cadence is None:
         return None
     since = max(incident.started_at, last_update_at or incident.started_at)
-    return UpdateDue(incident.id, since, since + cadence)
+    return UpdateDue(incident.id, since + cadence)
 
 
 # -- the draft ---------------------------------------------------------------------------

@@ -48,13 +48,14 @@ class UpdateSaved(Message):
     path: Path
 
 
-@dataclass
 class UpdateMarkedSent(Message):
-    pass
+    """The "status-update" event is on the timeline."""
 
 
 @dataclass
 class UpdateFailed(Message):
+    """Saving or recording failed; the text stays in the composer."""
+
     reason: str
 
 

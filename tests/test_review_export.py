@@ -10,7 +10,6 @@ from markdown_it import MarkdownIt
 
 from console.audit import AuditLog
 from console.demo.server import DemoServer
-from console.incident import IncidentStore
 from console.incident_record import read_timeline
 from screens.app import OpsConsoleApp
 from screens.incident import IncidentScreen
