@@ -25,6 +25,8 @@ class Controls:
     audit: AuditLog
     policy: ReadOnlyPolicy
     executor: Executor
+    secrets: tuple[str, ...] = ()
+    """Every configured token's value: redacted from the timeline, status updates and exports."""
 
     def load_incident(self) -> Incident | None:
         """Read the shared state file (another console may have changed it) and apply it."""
@@ -63,7 +65,8 @@ def build_controls(
     token = read_token(config.api, "api", environ)
     store = IncidentStore(store_path(config.incident.state_path), clock=clock)
     # Every token is kept out of the log, not just the API's: an operator may paste any of them.
-    audit = AuditLog(audit_path(config.audit.path), secrets=configured_tokens(config, environ), clock=clock)
+    secrets = tuple(configured_tokens(config, environ))
+    audit = AuditLog(audit_path(config.audit.path), secrets=secrets, clock=clock)
     policy = ReadOnlyPolicy(config.policy, config.read_only, cli_read_only, operator, audit, store, clock)
     executor = Executor(config, policy, audit, operator, token=token, environ=environ)
-    return Controls(config, operator, store, audit, policy, executor)
+    return Controls(config, operator, store, audit, policy, executor, secrets)

@@ -172,6 +172,12 @@ class IncidentStore:
             ).fetchall()
         return [TimelineEvent(*row) for row in reversed(rows)]
 
+    def last_event_at(self, incident_id: str, kind: str) -> float | None:
+        """When the newest event of `kind` happened (the last status update sent, for its countdown)."""
+        with self._connect() as db:
+            row = db.execute("SELECT MAX(at) FROM events WHERE incident_id = ? AND kind = ?", (incident_id, kind)).fetchone()
+        return row[0]
+
     def checklist(self, incident_id: str, runbook: str | None = None) -> list[Tick]:
         """Every step ticked or unticked during the incident (of one runbook, if given)."""
         query = "SELECT runbook, step, text, ticked, operator, at FROM checklist WHERE incident_id = ?"

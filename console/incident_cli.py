@@ -1,4 +1,4 @@
-"""`opsconsole incident declare|status|resolve`: the incident store from a shell, without the UI.
+"""`opsconsole incident declare|status|resolve|list|export`: the incident store from a shell, without the UI.
 
 Writes go to the same SQLite file the consoles read, so a console on this host shows the
 change on its next refresh; each change is also appended to the audit log.
@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 from console.audit import AuditLog, audit_path, current_operator
-from console.config import Config
+from console.config import Config, ConfigError, configured_tokens
 from console.config_base import SEVERITIES
 from console.controls import record_incident_change
 from console.incident import STATUSES, Incident, IncidentError, IncidentStore, store_path
@@ -41,6 +42,10 @@ def add_incident_parser(sub: argparse._SubParsersAction) -> None:
     resolve.add_argument("--id", help="incident id (default: the current open incident)")
     resolve.add_argument("--note", default="", help="text for the timeline")
 
+    export = verbs.add_parser("export", help="write the post-incident review as Markdown")
+    export.add_argument("id", help="incident id, e.g. INC-2026-11-23-001")
+    export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+
 
 def _when(at: float | None) -> str:
     return "-" if at is None else datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
@@ -62,6 +67,8 @@ def run_incident(args: argparse.Namespace, config: Config) -> int:
     store = IncidentStore(store_path(config.incident.state_path))
     operator = current_operator()
     who = str(operator)
+    if args.verb == "export":
+        return _export(args, config, store)
     if args.verb == "list":
         for incident in store.recent(args.limit):
             ended = f"ended {_when(incident.ended_at)}" if incident.ended_at else "open"
@@ -91,6 +98,31 @@ def run_incident(args: argparse.Namespace, config: Config) -> int:
         return EXIT_REFUSED
     record_incident_change(AuditLog(audit_path(config.audit.path)), operator, config.environment, incident, change)
     print(describe(store, incident, events=5))
+    return 0
+
+
+def _export(args: argparse.Namespace, config: Config, store: IncidentStore) -> int:
+    import time
+
+    from console.incident_record import read_record
+    from console.review import review_markdown
+
+    try:
+        secrets = configured_tokens(config)
+        record = read_record(store, AuditLog(audit_path(config.audit.path)), args.id, config.runbooks.dirs, time.time(), secrets)
+    except (IncidentError, ConfigError) as exc:
+        print(f"opsconsole incident export: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    text = review_markdown(record, config.environment, secrets)
+    if not args.out:
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.out).expanduser().write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"opsconsole incident export: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"wrote {args.out}")
     return 0
 
 

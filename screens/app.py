@@ -93,7 +93,7 @@ class OpsConsoleApp(ControlsApp):
     @on(SnapshotLoaded)
     def _snapshot_loaded(self, message: SnapshotLoaded) -> None:
         self.dashboard.show(message.snapshot)
-        if isinstance(self.screen, SignalsScreen):
+        if self.screen_stack and isinstance(self.screen, SignalsScreen):  # none left while quitting
             self.screen.show(message.snapshot)
         self._poll_finished()
 

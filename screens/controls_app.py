@@ -25,8 +25,10 @@ from console.config_actions import ActionConfig
 from console.controls import Controls, build_controls
 from console.execution import ActionRefused, Intent, Outcome
 from console.incident import Incident
+from console.incident_record import read_record
 from console.policy import PolicyError
 from console.poller import DEAD_LETTERS, LEASES, WORKERS
+from console.status_update import STATUS_UPDATE, UpdateDue, compose_update, update_due
 from console.text import plain
 from screens.action_messages import ActionCrashed, ActionFinished, EvidenceFailed, EvidenceWritten, IncidentLoaded
 from screens.modals.batch import BatchScreen
@@ -34,6 +36,7 @@ from screens.modals.confirm import ConfirmScreen
 from screens.modals.pick import PickScreen
 from screens.modals.prompt import PromptScreen
 from screens.modals.text_view import TextViewScreen
+from screens.status_update import LastUpdateRead, StatusUpdateScreen, UpdateDrafted
 from screens.widgets.mode_badge import mode_badge
 from screens.widgets.mode_line import ModeLine
 from screens.widgets.source_panel import SourcePanel
@@ -57,6 +60,7 @@ class ControlsApp(App[None]):
     def setup_controls(self, config: Config, controls: Controls | None, read_only: bool, clock: Callable[[], float]) -> None:
         self.controls = controls or build_controls(config, cli_read_only=read_only, clock=clock)
         self.incident: Incident | None = None
+        self.last_update: LastUpdateRead = LastUpdateRead(None, None)
         self._clock = clock
         self._writing_evidence = False
 
@@ -83,7 +87,15 @@ class ControlsApp(App[None]):
 
     @work(thread=True, exclusive=True, group="incident-state", exit_on_error=False)
     def read_incident(self) -> None:
-        self.post_message(IncidentLoaded(self.controls.load_incident()))
+        incident = self.controls.load_incident()
+        self.post_message(IncidentLoaded(incident))
+        if incident is not None:  # the status-update countdown runs from the last one sent
+            self.post_message(LastUpdateRead(incident.id, self.controls.store.last_event_at(incident.id, STATUS_UPDATE)))
+
+    @on(LastUpdateRead)
+    def _last_update_read(self, message: LastUpdateRead) -> None:
+        self.last_update = message
+        self.show_mode()
 
     @on(IncidentLoaded)
     def _incident_loaded(self, message: IncidentLoaded) -> None:
@@ -95,7 +107,7 @@ class ControlsApp(App[None]):
         if not self.screen_stack:  # starting up or shutting down
             return
         lock = self.controls.policy.state()  # also re-locks an expired break-glass
-        badge = mode_badge(lock, self.incident, self._clock())
+        badge = mode_badge(lock, self.incident, self._clock(), self._update_due())
         for screen in self.screen_stack:
             screen.set_class(lock.read_only, "-read-only")
             screen.set_class(lock.mode == "break-glass", "-break-glass")
@@ -111,6 +123,11 @@ class ControlsApp(App[None]):
             header.append_text(badge)
         for line in self.screen.query(ModeLine):
             line.show_badge(header)
+
+    def _update_due(self) -> UpdateDue | None:
+        incident, last = self.incident, self.last_update
+        known = last.at if incident is not None and last.incident_id == incident.id else None
+        return update_due(incident, known, self.controls.config.status_updates)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Console-wide keys stay out of the way of dialogs and the console's own screens.
@@ -147,6 +164,28 @@ class ControlsApp(App[None]):
         result = super().push_screen(screen, *args, **kwargs)
         self.call_after_refresh(self.show_mode)  # the new screen shows the badge at once
         return result
+
+    # -- status updates --------------------------------------------------------------------
+
+    def action_status_update(self) -> None:
+        if self.incident is None:
+            self.notify("No open incident: nothing to send an update about.", severity="warning")
+            return
+        self._draft_update(self.incident.id)
+
+    @work(thread=True, exclusive=True, group="update-draft", exit_on_error=False)
+    def _draft_update(self, incident_id: str) -> None:
+        controls = self.controls
+        try:
+            record = read_record(controls.store, controls.audit, incident_id, controls.config.runbooks.dirs, self._clock(), controls.secrets)
+        except Exception as exc:  # a locked state file or an unreadable runbook must not end the console
+            self.call_from_thread(self.notify, plain(f"{type(exc).__name__}: {exc}", 300), title="Status update", severity="error", markup=False)
+            return
+        self.post_message(UpdateDrafted(record.incident, compose_update(record, controls.config.environment, controls.config.status_updates)))
+
+    @on(UpdateDrafted)
+    def _update_drafted(self, message: UpdateDrafted) -> None:
+        self.push_screen(StatusUpdateScreen(self.controls, message.incident, message.text))
 
     # -- break-glass -----------------------------------------------------------------------
 
@@ -359,6 +398,8 @@ class ControlsApp(App[None]):
         yield SystemCommand("Dead letters", "The whole queue: filter, select, payloads, replay", self.action_dead_letters)
         yield SystemCommand("Audit log", "This console's audit log beside the backend's", self.action_audit)
         yield evidence
+        if self.incident is not None:
+            yield SystemCommand("Status update", f"Compose, copy, save and mark sent an update on {self.incident.id}", self.action_status_update)
         lock = self.controls.policy.state()
         if lock.read_only and not lock.permanent:
             yield SystemCommand("Break glass", "Lift read-only for a while, with a typed reason", self.action_break_glass)
