@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from console.audit import AuditLog, redact
+from console.audit import AuditLog
+from console.redaction import redact
 from console.incident import Incident, IncidentStore, Tick
 from console.runbook_model import Runbook
 from console.timeline import ActionTaken, TimelineEntry, actions_in, merge

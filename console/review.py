@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 
-from console.audit import REDACTED
+from console.redaction import redact_text
 from console.incident_record import IncidentRecord, RunbookProgress
 from console.text import plain
 
@@ -109,10 +109,7 @@ def review_markdown(record: IncidentRecord, environment: str, secrets: Iterable[
         lines += ["", f"## {title}", ""]
     lines += ["", "---", f"Exported {_utc(now)} UTC by opsconsole."]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines) + "\n")  # one blank line between blocks (every line is one line)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+    return redact_text(text, secrets)
 
 
 def _checklist(progress: RunbookProgress) -> list[str]:
