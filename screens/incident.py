@@ -67,9 +67,9 @@ def _outcome_style(entry: TimelineEntry) -> str:
 class IncidentScreen(Screen):
     CSS_PATH = "incident.tcss"
     BINDINGS = [
-        Binding("escape", "back", "Back", id="incident.back", tooltip="Back to the dashboard"),
-        Binding("D", "declare", "Declare", id="incident.declare", tooltip="Declare a new incident (title, then severity)"),
-        Binding("1", "severity('SEV-1')", "SEV-1", id="incident.sev1", tooltip="Set severity SEV-1 (makes consoles read-only by default)"),
+        Binding("escape", "back", "Back", id="incident.back", show=False, tooltip="Back to the dashboard"),
+        Binding("D", "declare", "New", id="incident.declare", tooltip="Declare a new incident (title, then severity)"),
+        Binding("1", "severity('SEV-1')", "SEV-1", id="incident.sev1", show=False, tooltip="Set severity SEV-1 (makes consoles read-only by default)"),
         Binding("2", "severity('SEV-2')", "SEV-2", id="incident.sev2", show=False, tooltip="Set severity SEV-2"),
         Binding("3", "severity('SEV-3')", "SEV-3", id="incident.sev3", show=False, tooltip="Set severity SEV-3"),
         Binding("4", "severity('SEV-4')", "SEV-4", id="incident.sev4", show=False, tooltip="Set severity SEV-4"),
@@ -98,7 +98,7 @@ class IncidentScreen(Screen):
         yield Static(id="incident-summary")
         with VerticalScroll(id="incident-timeline"):
             yield Static(id="incident-events")
-        yield Footer()
+        yield Footer(compact=True)  # eight keys must fit 80 columns; 1-4 and Esc are in ? and the palette
 
     def on_mount(self) -> None:
         self.query_one(ModeLine).show_detail(Text("Incident", style="bold"))
