@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     from console.incident_cli import add_incident_parser
 
     add_incident_parser(sub)
+    from console.runbook_cli import add_runbook_parser
+
+    add_runbook_parser(sub)
     parser.add_argument("--read-only", action="store_true", help="refuse every guarded action; cannot be lifted")
     return parser
 
@@ -167,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         return _run_sim(args)
     if args.command == "incident":
         return _run_incident(args)
+    if args.command == "runbook":
+        from console.runbook_cli import run_runbook
+
+        return run_runbook(args)
     return _run_console(args)
 
 
