@@ -57,8 +57,8 @@ def matches(runbook: Runbook, query: str) -> bool:
 
 def incident_text(incident: Incident | None) -> Text:
     if incident is None:
-        return Text("  no open incident: viewing only (i, then D declares)", style="dim")
-    return Text(f"  ticks go to {incident.id}", style="dim")
+        return Text("  no incident: viewing only (i, then D declares one)", style="dim")
+    return Text(f"  {incident.id}", style="dim")
 
 
 class RunbookListScreen(Screen):
@@ -326,10 +326,10 @@ class RunbookScreen(Screen):
             )
 
     def _show_header(self) -> None:
-        text = Text()
-        text.append(plain(self.runbook.title, 50), style="bold")
+        # Progress first: a long title is what gets cut at 80 columns.
         done = progress(self.runbook, self.latest.values())
-        text.append(f"  {done} done", style="bold green" if done.done == done.total else "bold")
+        text = Text(f" {done} done ", style="bold reverse green" if done.done == done.total else "bold reverse")
+        text.append("  " + plain(self.runbook.title, 50), style="bold")
         text.append_text(incident_text(self.incident) if self.loaded else Text("  reading the incident…", style="dim"))
         self.query_one(ModeLine).show_detail(text)
 
@@ -465,7 +465,7 @@ class RunbookScreen(Screen):
             if target:
                 self.app.start_action(action, [target])
 
-        label = f"Which {action.row.replace('_', ' ')}? ({action.target})"
+        label = f"Which {action.row.replace('_', ' ')} ({'its id' if action.target == 'id' else 'its ' + action.target})?"
         self.app.push_screen(PromptScreen(action.title, label, lambda v: "" if re.fullmatch(pattern, v) else f"must match {pattern}"), given)
 
     def palette_commands(self) -> Iterable[SystemCommand]:
