@@ -83,10 +83,15 @@ def _check_config(path_arg: str | None, online: bool) -> int:
         path = find_config(path_arg)
         config = load_config(path)
         check_tokens(config)
+        from console.runbook_check import runbook_problems
+
+        runbooks, problems = runbook_problems(config)
+        if problems:
+            raise ConfigError(path, problems)
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
         return EXIT_CONFIG
-    print(f"ok: {path} (environment {config.environment!r}, {len(config.signals)} signals)")
+    print(f"ok: {path} (environment {config.environment!r}, {len(config.signals)} signals, {runbooks} runbooks)")
     if not online:
         return 0
     from console.online_check import check_online
