@@ -68,7 +68,7 @@ class DashboardScreen(Screen):
             yield WorkersPanel(self.config.heartbeat_stale_s, id="workers", classes="panel")
             yield LeasesPanel(id="leases", classes="panel")
         yield DeadLetterPanel(id="dead-letters", classes="panel")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.show_status()

@@ -57,7 +57,7 @@ def matches(runbook: Runbook, query: str) -> bool:
 
 def incident_text(incident: Incident | None) -> Text:
     if incident is None:
-        return Text("  no incident: viewing only (i, then D declares one)", style="dim")
+        return Text("  no incident: view only (i, D declares one)", style="dim")
     return Text(f"  {incident.id}", style="dim")
 
 
@@ -335,7 +335,7 @@ class RunbookScreen(Screen):
 
     # -- the cursor ------------------------------------------------------------------------
 
-    def _current_step(self) -> Step | None:
+    def current_step(self) -> Step | None:
         return self.blocks[self.cursor].step if self.blocks else None
 
     def _set_cursor(self, index: int, top: bool = False, bottom: bool = False) -> None:
@@ -400,7 +400,7 @@ class RunbookScreen(Screen):
         self.dismiss()
 
     def action_tick(self) -> None:
-        step = self._current_step()
+        step = self.current_step()
         if step is None:
             self.notify("This is a section heading: move to a step to tick it.", timeout=3)
             return
@@ -420,7 +420,7 @@ class RunbookScreen(Screen):
         self._write_tick(self.incident.id, step, ticked)
 
     def action_copy_command(self) -> None:
-        step = self._current_step()
+        step = self.current_step()
         commands = step.commands if step is not None else ()
         if not commands:
             self.notify("This step has no command to copy.", timeout=3)
@@ -437,7 +437,7 @@ class RunbookScreen(Screen):
         self.notify(f"Copied: {plain(first, 60)}", timeout=3, markup=False)
 
     def action_run_action(self) -> None:
-        step = self._current_step()
+        step = self.current_step()
         links = [link for link in step.links if link.kind == "action"] if step is not None else []
         if not links:
             self.notify("This step links no action.", timeout=3)

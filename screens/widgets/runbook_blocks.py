@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -89,11 +90,7 @@ def step_renderable(
     readings: Mapping[str, SignalReading],
     signal_names: frozenset[str],
 ) -> RenderableType:
-    head = Text()
-    head.append("[x] " if done else "[ ] ", style="bold green" if done else "bold")
-    head.append(step_number(step) + " ", style="dim")
-    head.append(plain(step.text), style="dim" if done else "")
-    body: list[RenderableType] = []
+    body: list[RenderableType] = [Text(plain(step.text), style="dim" if done else "")]
     if tick is not None:
         who = f"{'ticked' if tick.ticked else 'unticked'} by {plain(tick.operator, 40)} at {_clock(tick.at)}"
         body.append(Text(who, style="green" if tick.ticked else "yellow"))
@@ -109,11 +106,14 @@ def step_renderable(
             body.append(_action_line(link, catalogue))
         else:
             body.append(_signal_line(link, readings.get(link.name), link.name in signal_names))
-    # Hanging indent: wrapped words of the step's text line up after its checkbox.
-    parts: list[RenderableType] = [Padding(head, (0, 0, 0, depth * INDENT))]
-    if body:
-        parts.append(Padding(Group(*body), (0, 0, 0, depth * INDENT + 4)))
-    return Group(*parts)
+    # Two columns, so wrapped lines and everything under the step line up after its box.
+    grid = Table.grid(expand=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1)
+    mark = Text("[x] " if done else "[ ] ", style="bold green" if done else "bold")
+    mark.append(step_number(step) + " ", style="dim")
+    grid.add_row(mark, Group(*body))
+    return Padding(grid, (0, 0, 0, depth * INDENT))
 
 
 class RunbookBlock(Static):
