@@ -36,7 +36,9 @@ from screens.widgets.workers_panel import WorkersPanel
 class DashboardScreen(Screen):
     CSS_PATH = "dashboard.tcss"
     BINDINGS = [
-        Binding("k", "runbooks", "Runbooks", id="runbooks", tooltip="Every runbook with its progress: type to filter, open, tick steps"),
+        # Priority: handled before the keys after it are routed, so a filter typed right
+        # after `k` reaches the runbook list, not the table that had focus.
+        Binding("k", "runbooks", "Runbooks", id="runbooks", priority=True, tooltip="Every runbook with its progress: type to filter, open, tick steps"),
         Binding("g", "suggested_runbook", "Go to runbook", id="suggested_runbook", show=False,
                 tooltip="Open the runbook section the config suggests for what the signals and alerts show now"),
     ]
@@ -137,7 +139,8 @@ class DashboardScreen(Screen):
     def action_runbooks(self) -> None:
         from screens.runbooks import RunbookListScreen
 
-        self.app.push_screen(RunbookListScreen(self.app.controls, lambda: self.snapshot))
+        known = list(self.runbooks.values()) if self.runbooks is not None else None
+        self.app.push_screen(RunbookListScreen(self.app.controls, lambda: self.snapshot, known))
 
     def action_suggested_runbook(self) -> None:
         from screens.runbooks import RunbookScreen

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -65,6 +65,7 @@ class RunbookListScreen(Screen):
     """`k` on the dashboard: every runbook with its progress; type to filter, Enter opens."""
 
     CSS_PATH = "runbooks.tcss"
+    AUTO_FOCUS = "#runbooks-filter"  # typing filters from the first key
     BINDINGS = [
         Binding("escape", "back", "Back", id="runbooks.back", tooltip="Back to the dashboard"),
         Binding("down", "move(1)", "Down", id="runbooks.down", show=False, tooltip="Next runbook in the list"),
@@ -73,11 +74,12 @@ class RunbookListScreen(Screen):
         Binding("pageup", "page(-1)", "Page up", id="runbooks.page_up", show=False, tooltip="A page further up the list"),
     ]
 
-    def __init__(self, controls: Controls, latest_snapshot: LatestSnapshot):
+    def __init__(self, controls: Controls, latest_snapshot: LatestSnapshot, runbooks: list[Runbook] | None = None):
         super().__init__()
         self.controls = controls
         self.latest_snapshot = latest_snapshot
-        self.runbooks: list[Runbook] | None = None
+        self.runbooks = runbooks  # what the dashboard read last, until the files are read again
+        self.open_when_read = False
         self.incident: Incident | None = None
         self.ticks: list[Tick] = []
 
@@ -89,8 +91,7 @@ class RunbookListScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#runbooks-list", OptionList).can_focus = False  # typing always filters
-        self.query_one("#runbooks-filter", Input).focus()
-        self._show_header()
+        self._show_list()
         self.load()
         self.set_interval(self.controls.config.refresh_interval_s, self.reload)
 
@@ -110,12 +111,28 @@ class RunbookListScreen(Screen):
     def _loaded(self, message: RunbooksLoaded) -> None:
         self.runbooks = message.runbooks
         self._show_list()
+        if self.open_when_read:
+            self.open_highlighted()
 
     @on(ChecklistLoaded)
     def _checklist_loaded(self, message: ChecklistLoaded) -> None:
         if (message.incident, message.ticks) != (self.incident, self.ticks):
             self.incident, self.ticks = message.incident, message.ticks
             self._show_list()
+
+    def on_key(self, event: events.Key) -> None:
+        # Keys typed right after `k`, before the filter box had focus, still filter and open.
+        field = self.query_one("#runbooks-filter", Input)
+        if field.has_focus:
+            return
+        if event.is_printable and event.character:
+            field.insert_text_at_cursor(event.character)
+        elif event.key == "enter":
+            self.open_highlighted()
+        else:
+            return
+        field.focus()
+        event.stop()
 
     @on(Input.Changed, "#runbooks-filter")
     def _filter_changed(self) -> None:
@@ -180,6 +197,10 @@ class RunbookListScreen(Screen):
         self.open_highlighted()
 
     def open_highlighted(self) -> None:
+        if self.runbooks is None:
+            self.open_when_read = True  # Enter typed ahead of the first read
+            return
+        self.open_when_read = False
         option = self.query_one("#runbooks-list", OptionList).highlighted_option
         if option is None:
             self.notify("No runbook matches the filter.", severity="warning")
