@@ -83,15 +83,17 @@ def _check_config(path_arg: str | None, online: bool) -> int:
         path = find_config(path_arg)
         config = load_config(path)
         check_tokens(config)
-        from console.runbook_check import runbook_problems
+        from console.runbook_check import check_runbooks
 
-        runbooks, problems = runbook_problems(config)
+        runbooks, problems = check_runbooks(config)
         if problems:
             raise ConfigError(path, problems)
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
         return EXIT_CONFIG
-    print(f"ok: {path} (environment {config.environment!r}, {len(config.signals)} signals, {runbooks} runbooks)")
+    print(f"ok: {path} (environment {config.environment!r}, {len(config.signals)} signals, {len(runbooks)} runbooks)")
+    if untidy := sum(1 for runbook in runbooks if runbook.problems):
+        print(f"note: {untidy} runbook{'s' if untidy != 1 else ''} would import badly; see `opsconsole runbook lint`")
     if not online:
         return 0
     from console.online_check import check_online

@@ -3,26 +3,28 @@ section that exist, and step links to actions and signals the config defines."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from console.config import Config, ConfigProblem
+from console.runbook_model import Runbook
 from console.runbooks import load_runbooks
 
 
-def _known(names: list[str] | set[str]) -> str:
+def _known(names: Iterable[str]) -> str:
     return ", ".join(sorted(names)) or "none"
 
 
-def runbook_problems(config: Config) -> tuple[int, list[ConfigProblem]]:
-    """How many runbooks the config's directories hold, and what in them or in
-    `[runbooks]` does not fit together (each problem names its key and value)."""
+def check_runbooks(config: Config) -> tuple[list[Runbook], list[ConfigProblem]]:
+    """The runbooks in the config's directories, and what in them and `[runbooks]` does
+    not fit the config (each problem names its key and value)."""
     problems = [
         ConfigProblem(f"runbooks.dirs[{index}]", repr(directory), "not a directory")
         for index, directory in enumerate(config.runbooks.dirs)
         if not Path(directory).is_dir()
     ]
     runbooks = load_runbooks(config.runbooks.dirs)
-    by_id = {}
+    by_id: dict[str, Runbook] = {}
     for runbook in runbooks:
         by_id.setdefault(runbook.id, runbook)
     for index, suggestion in enumerate(config.runbooks.suggest):
@@ -53,4 +55,4 @@ def runbook_problems(config: Config) -> tuple[int, list[ConfigProblem]]:
                             f"no such {link.kind} in {table[link.kind]} (known: {_known(defined[link.kind])})",
                         )
                     )
-    return len(runbooks), problems
+    return runbooks, problems

@@ -11,7 +11,6 @@ import json
 import sys
 from pathlib import Path
 
-from console.runbooks import load_runbook, runbook_files, runbook_text
 from console.text import plain
 
 EXIT_PROBLEMS = 1
@@ -40,12 +39,15 @@ def run_runbook(args: argparse.Namespace) -> int:
 
 
 def _show(path: Path, as_json: bool) -> int:
+    # Imported here: every start builds the parser, only these commands need markdown-it.
+    from console.runbooks import load_runbook, runbook_text
+
     if not path.is_file():
         print(f"opsconsole runbook show: {path}: no such file", file=sys.stderr)
         return EXIT_MISSING
     runbook = load_runbook(path, path.parent)
     if as_json:
-        print(json.dumps(runbook.as_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(runbook.as_json(), indent=2))  # ASCII: no C1 control or bidi override gets through raw
         return 0
     print(_safe(runbook_text(runbook)), end="")
     if runbook.problems:
@@ -54,6 +56,8 @@ def _show(path: Path, as_json: bool) -> int:
 
 
 def _lint(directory: Path) -> int:
+    from console.runbooks import load_runbook, runbook_files
+
     if not directory.is_dir():
         print(f"opsconsole runbook lint: {directory}: no such directory", file=sys.stderr)
         return EXIT_MISSING

@@ -31,6 +31,7 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _STEP_SCHEMES = ("action", "signal")
 # Schemes written `scheme:thing` (no "//") that are not a typo of a step link.
 _OPAQUE_SCHEMES = ("mailto", "tel", "urn", "news")
+_BREAK = re.compile(r"<br\b", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _LISTS = ("bullet_list", "ordered_list")
 _CODE = ("fence", "code_block")
@@ -67,14 +68,16 @@ class _SectionDraft:
     text: list[str] = field(default_factory=list)
     steps: list[_StepDraft] = field(default_factory=list)
     after_list: list[SyntaxTreeNode] = field(default_factory=list)
-    """Blocks after a list, held until we know whether the numbering goes on below them."""
+    """Blocks after a list, held until we know whether another list follows (then they
+    belong to the step above them) or the section ends (then they are its text)."""
 
 
 class _Reader:
     """One pass over a document's syntax tree; collects sections and problems."""
 
     def __init__(self) -> None:
-        self.problems: list[str] = []
+        self.problems: list[tuple[int, str]] = []
+        """(line, what is wrong): sorted by line in the result."""
         self.sections: list[_SectionDraft] = []
         self.section = _SectionDraft("", 0, 1)
 
@@ -140,7 +143,7 @@ class _Reader:
         for block in blocks:
             self._into_step(step, block)
         if not (step.text or step.commands or step.detail or step.steps):
-            self.problems.append(f"line {step.line}: empty step{self._where()}")
+            self.problems.append((step.line, f"empty step{self._where()}"))
         return step
 
     def _into_step(self, step: _StepDraft, block: SyntaxTreeNode) -> None:
@@ -164,10 +167,12 @@ class _Reader:
             inner = "\n".join(filter(None, (self._block_text(child, step) for child in node.children)))
             return "\n".join(f"> {line}" if line else ">" for line in inner.split("\n"))
         if kind in _LISTS:
-            return "\n".join(self._item_text(item, n, kind, step) for n, item in enumerate(node.children, int(node.attrs.get("start", 1))))
-        if kind == "table":
+            first = int(node.attrs.get("start", 1))
+            return "\n".join(self._item_text(item, n, kind, step) for n, item in enumerate(node.children, first))
+        if kind == "table":  # one line per row, cells between " | "
             rows = [row for part in node.children for row in part.children]
-            return "\n".join(" | ".join(self._inline(cell.children[0], step, _line(node)) if cell.children else "" for cell in row.children) for row in rows)
+            cells = [[self._inline(cell.children[0], step, _line(node)) if cell.children else "" for cell in row.children] for row in rows]
+            return "\n".join(" | ".join(row) for row in cells)
         if kind == "html_block":
             return self._html(node)
         return ""  # thematic break: markup only
@@ -183,7 +188,7 @@ class _Reader:
         content = node.content
         start = content.find("<!--")
         if start >= 0 and "-->" not in content[start:]:
-            self.problems.append(f"line {_line(node)}: HTML comment never closed: everything after it is hidden")
+            self.problems.append((_line(node), "HTML comment never closed: everything after it is hidden"))
         return re.sub(r"<!--.*", "", _COMMENT.sub("", content), flags=re.DOTALL).strip()
 
     # -- inline ---------------------------------------------------------------------------
@@ -208,7 +213,9 @@ class _Reader:
                 parts.append(self._link(child, step, line))
             elif kind == "image":
                 parts.append(self._labelled(self._inline(child, step, line), child.attrs.get("src", "")))
-            elif kind != "html_inline":  # emphasis and the like: keep the words, drop the markup
+            elif kind == "html_inline":  # tags are markup, comments are hidden; <br> still breaks
+                parts.append("\n" if _BREAK.match(child.content) else "")
+            else:  # emphasis and the like: keep the words, drop the markup
                 parts.append(self._inline(child, step, line))
         return "".join(parts)
 
@@ -220,14 +227,14 @@ class _Reader:
         if kind in _STEP_SCHEMES:
             name = _MARKDOWN.normalizeLinkText(href[scheme.end() :]).strip()  # type: ignore[union-attr]
             if not name:
-                self.problems.append(f"line {line}: link {href!r} names no {kind}")
+                self.problems.append((line, f"link {href!r} names no {kind}"))
             elif step is None:
-                self.problems.append(f"line {line}: {kind} link {href!r} is outside any step, so the console cannot offer it")
+                self.problems.append((line, f"{kind} link {href!r} is outside any step, so the console cannot offer it"))
             else:
                 step.links.append(StepLink(kind, name, label.strip() or name))  # type: ignore[arg-type]
-            return label or name
-        if scheme and kind not in _OPAQUE_SCHEMES and not href[scheme.end() :].startswith("//"):
-            self.problems.append(f"line {line}: link {href!r} has unknown scheme {kind + ':'!r} (step links are action: or signal:)")
+                return label or name
+        elif scheme and kind not in _OPAQUE_SCHEMES and not href[scheme.end() :].startswith("//"):
+            self.problems.append((line, f"link {href!r} has unknown scheme {kind + ':'!r} (step links are action: or signal:)"))
         return self._labelled(label, href)
 
     @staticmethod
@@ -245,7 +252,7 @@ class _Reader:
     def runbook(self, runbook_id: str, path: Path) -> Runbook:
         headings = [draft for draft in self.sections if draft.level]
         if not headings:
-            self.problems.append("no heading: the whole file is one untitled section" if self.sections else "empty: nothing to show")
+            self.problems.append((0, "no heading: the whole file is one untitled section" if self.sections else "empty: nothing to show"))
         sections = []
         slugs: set[str] = set()
         seen: set[tuple[int, str]] = set()
@@ -253,15 +260,16 @@ class _Reader:
             slug = _unique(_slug(draft.title) or ("top" if draft.level == 0 else "section"), slugs)
             following = self.sections[index + 1] if index + 1 < len(self.sections) else None
             if draft.level and not (draft.text or draft.steps) and (following is None or following.level <= draft.level):
-                self.problems.append(f"line {draft.line}: section {draft.title!r} has neither text nor steps")
+                self.problems.append((draft.line, f"section {draft.title!r} has neither text nor steps"))
             family = (id(draft.parent), draft.title.casefold())
             if draft.level and family in seen:
-                self.problems.append(f"line {draft.line}: heading {draft.title!r} repeats one above it at the same level; this one is {slug!r}")
+                self.problems.append((draft.line, f"heading {draft.title!r} repeats one above it at the same level; this one is {slug!r}"))
             seen.add(family)
             steps = tuple(step.freeze(f"{slug}/{n}") for n, step in enumerate(draft.steps, 1))
             sections.append(Section(draft.title, draft.level, slug, "\n".join(draft.text), steps))
         title = headings[0].title if headings else path.stem
-        return Runbook(runbook_id, path, title or path.stem, tuple(sections), tuple(self.problems))
+        problems = tuple(f"line {line}: {text}" if line else text for line, text in sorted(self.problems, key=lambda p: p[0]))
+        return Runbook(runbook_id, path, title or path.stem, tuple(sections), problems)
 
 
 def _line(node: SyntaxTreeNode) -> int:

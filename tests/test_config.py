@@ -128,6 +128,6 @@ def test_every_token_variable_is_known_so_commands_never_inherit_one():
     data = tomllib.loads(shipped_config_path().read_text())
     data["metrics"] = {"source": "prometheus", "url": "http://127.0.0.1:9090", "token_env": "PROM_TOKEN"}
     data["signals"] = [{"name": "q", "title": "Q", "query": "up"}]
-    data["severity_hints"], data["exit_criteria"] = [], []
+    data["severity_hints"], data["exit_criteria"], data["runbooks"] = [], [], {}  # they name the replaced signals
     data["alertmanager"] = {"url": "http://127.0.0.1:9093", "token_env": "AM_TOKEN"}
     assert token_env_names(parse_config(data)) == {"OPSCONSOLE_TOKEN", "PROM_TOKEN", "AM_TOKEN"}

@@ -2,7 +2,7 @@
 input, and a config it accepts is usable. Random TOML-ish text, mangled copies of the
 shipped config, random bytes, and random structures in place of its values.
 
-(The Markdown runbook parser gets the same treatment when it exists.)"""
+(The Markdown runbook parser gets the same treatment in test_runbook_fuzz.py.)"""
 
 from __future__ import annotations
 

@@ -54,6 +54,7 @@ def prometheus_config(
     data["signals"] = top.pop("signals", SIGNALS)
     data["severity_hints"] = top.pop("severity_hints", [])
     data["exit_criteria"] = top.pop("exit_criteria", [])
+    data["runbooks"] = top.pop("runbooks", {})  # the shipped suggestions name the shipped signals
     if alertmanager is not None:
         data["alertmanager"] = {"url": alertmanager.url, "timeout_s": 2}
     data.update(top)
