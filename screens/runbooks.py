@@ -93,10 +93,14 @@ class RunbookListScreen(Screen):
         self.query_one("#runbooks-list", OptionList).can_focus = False  # typing always filters
         self._show_list()
         self.load()
-        self.set_interval(self.controls.config.refresh_interval_s, self.reload)
+        self.set_interval(self.controls.config.refresh_interval_s, self.reload_if_shown)
 
     def on_screen_resume(self) -> None:
         self.reload()
+
+    def reload_if_shown(self) -> None:
+        if self.is_current:  # under an open runbook, that one reads the store
+            self.reload()
 
     @work(thread=True, exclusive=True, group="runbooks-load")
     def load(self) -> None:

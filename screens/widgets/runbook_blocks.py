@@ -69,10 +69,7 @@ def _signal_line(link: StepLink, reading: SignalReading | None, known: bool) -> 
         return text
     text.append(plain(reading.title, 60), style="bold")
     text.append("  ")
-    if reading.value is None:
-        text.append(reading.note or "no data", style="dim italic")
-    else:
-        text.append_text(value_text(reading))
+    text.append_text(value_text(reading))
     for part in (trend_short(reading.trend), drain_text(reading.trend, reading.value) if reading.drain else ""):
         if part:
             text.append("  " + part)
