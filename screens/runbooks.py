@@ -39,7 +39,7 @@ NO_INCIDENT = "No open incident: ticks are kept on an incident. Declare one firs
 
 
 def read_runbooks(dirs: Iterable[str]) -> list[Runbook]:
-    from console.runbooks import load_runbooks  # the parser, loaded when first needed
+    from console.runbooks import load_runbooks  # markdown-it is imported on the worker, not at start-up
 
     return load_runbooks(dirs)
 
@@ -105,7 +105,6 @@ class RunbookListScreen(Screen):
     @work(thread=True, exclusive=True, group="runbooks-load")
     def load(self) -> None:
         self.post_message(RunbooksLoaded(read_runbooks(self.controls.config.runbooks.dirs)))
-        self.reload()
 
     @work(thread=True, exclusive=True, group="runbooks-checklist")
     def reload(self) -> None:
@@ -341,13 +340,13 @@ class RunbookScreen(Screen):
         for block in self.blocks:
             step = block.step
             if step is None:
-                block.show("section", section_renderable(self.runbook.sections[block.section_index]))
+                block.show("section", partial(section_renderable, self.runbook.sections[block.section_index]))
                 continue
             done, tick = is_done(step, self.latest), self.latest.get(step.key)
             shown = tuple(readings.get(link.name) for link in step.links if link.kind == "signal")
             block.show(
                 (done, tick, shown),
-                step_renderable(step, block.depth, done, tick, self.catalogue, readings, self.signal_names),
+                partial(step_renderable, step, block.depth, done, tick, self.catalogue, readings, self.signal_names),
             )
 
     def _show_header(self) -> None:
@@ -363,13 +362,17 @@ class RunbookScreen(Screen):
     def current_step(self) -> Step | None:
         return self.blocks[self.cursor].step if self.blocks else None
 
-    def _set_cursor(self, index: int, top: bool = False, bottom: bool = False) -> None:
-        if not self.blocks:
-            return
+    def _mark(self, index: int) -> RunbookBlock:
         self.blocks[self.cursor].remove_class("-cursor")
         self.cursor = max(0, min(index, len(self.blocks) - 1))
         block = self.blocks[self.cursor]
         block.add_class("-cursor")
+        return block
+
+    def _set_cursor(self, index: int, top: bool = False, bottom: bool = False) -> None:
+        if not self.blocks:
+            return
+        block = self._mark(index)
         view = self.query_one("#runbook-view", VerticalScroll)
         region, height = block.virtual_region, view.scrollable_content_region.height
         if top or region.height > height:
@@ -402,10 +405,7 @@ class RunbookScreen(Screen):
         # The cursor goes to the first block that starts on the new page (or covers its top).
         starts = [i for i, block in enumerate(self.blocks) if top <= block.virtual_region.y < top + height]
         covering = [i for i, block in enumerate(self.blocks) if block.virtual_region.y <= top]
-        index = starts[0] if starts else covering[-1] if covering else 0
-        self.blocks[self.cursor].remove_class("-cursor")
-        self.cursor = index
-        self.blocks[index].add_class("-cursor")
+        self._mark(starts[0] if starts else covering[-1] if covering else 0)
 
     def action_edge(self, end: int) -> None:
         self._set_cursor(len(self.blocks) - 1 if end else 0, top=not end)
@@ -457,6 +457,10 @@ class RunbookScreen(Screen):
         self.app.push_screen(PickScreen("Copy which command?", options), lambda i: i is not None and self._copy(commands[int(i)]))
 
     def _copy(self, command: str) -> None:
+        if any(plain(line) != line for line in command.expandtabs(4).split("\n")):
+            # What would be pasted must be what is shown: no escapes, bidi overrides or zero-widths.
+            self.notify("Not copied: the command holds control or invisible characters (shown as ␛, <U+…>).", severity="error", markup=False)
+            return
         self.app.copy_to_clipboard(command)
         first = command.splitlines()[0] if command else ""
         self.notify(f"Copied: {plain(first, 60)}", timeout=3, markup=False)
@@ -467,12 +471,12 @@ class RunbookScreen(Screen):
         if not links:
             self.notify("This step links no action.", timeout=3)
         elif len(links) == 1:
-            self.start(links[0].name)
+            self.start_linked_action(links[0].name)
         else:
             options = [(link.name, f"{plain(link.label or link.name, 50)} ({plain(link.name, 40)})") for link in links]
-            self.app.push_screen(PickScreen("Run which action?", options), lambda name: name is not None and self.start(name))
+            self.app.push_screen(PickScreen("Run which action?", options), lambda name: name is not None and self.start_linked_action(name))
 
-    def start(self, name: str) -> None:
+    def start_linked_action(self, name: str) -> None:
         """Through the app's one path for actions: read-only check, values, typed confirmation."""
         action = self.catalogue.get(name)
         if action is None:

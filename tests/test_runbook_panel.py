@@ -121,6 +121,7 @@ HOSTILE = """\
 1. [Pause intake](action:pause-intake) before anything [@click=app.quit]
 2. [Reboot the universe](action:reboot-universe)
 3. Watch [queue depth](signal:queue_depth) and run `echo hi`
+4. Then run `echo \u202eih ohce`
 """
 
 
@@ -151,6 +152,9 @@ async def test_read_only_refuses_link_actions_unknown_ones_are_named_and_file_te
         assert f"◆ signal Queue depth  {depth.value:.0f} jobs" in screen_text(app)
         await pilot.press("y")
         assert app.clipboard == "echo hi"
+        await pilot.press("j", "y")  # a bidi override would make the pasted command differ from the shown one
+        assert app.clipboard == "echo hi" and "Not copied: the command holds control" in notices(app)
+        assert "echo <U+202E>ih ohce" in screen_text(app)
         assert demo_server.mutations == []
 
 
@@ -169,3 +173,9 @@ async def test_the_dashboard_suggests_the_dispatch_stalled_section_and_g_opens_i
         assert screen.runbook.id == "queue-backlog" and block.step is None
         assert screen.runbook.sections[block.section_index].slug == "dispatch-stalled"
         assert screen_text(app).splitlines()[1].strip("▌ ") == "## Dispatch stalled"  # scrolled to the top
+
+        await pilot.press("ctrl+p", *"Go to section Done when")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen and screen.current_step() is None
+                       and screen.runbook.sections[screen.blocks[screen.cursor].section_index].slug == "done-when", what="the palette's jump")

@@ -7,7 +7,7 @@ Wrapped lines keep their indent, so nesting stays readable at 80 columns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
 from rich.console import Group, RenderableType
@@ -123,8 +123,8 @@ class RunbookBlock(Static):
         self.depth = depth
         self.shown_key: object = None
 
-    def show(self, key: object, renderable: RenderableType) -> None:
+    def show(self, key: object, render: Callable[[], RenderableType]) -> None:
         """Redraw only when what it shows changed (every redraw goes down the SSH link)."""
         if key != self.shown_key:
             self.shown_key = key
-            self.update(renderable)
+            self.update(render())
