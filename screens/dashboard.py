@@ -17,10 +17,11 @@ from console.config import Config
 from console.format import staleness
 from console.models import Snapshot
 from console.poller import METRICS
-from console.text import plain
 from console.runbook_model import Runbook
 from console.runbook_suggest import Suggestion, suggest
+from console.text import plain
 from screens.runbook_messages import RunbooksLoaded
+from screens.runbooks import RunbookListScreen, RunbookScreen, read_runbooks
 from screens.widgets.alerts_panel import AlertsPanel
 from screens.widgets.dead_letter_panel import DeadLetterPanel
 from screens.widgets.health_bar import HealthBar
@@ -51,6 +52,7 @@ class DashboardScreen(Screen):
         self.badge: Text | None = None  # READ-ONLY and the incident, set by the app (controls_app.py)
         self.incident_severity: str | None = None  # of the open incident: no hint for what is declared
         self.runbooks: dict[str, Runbook] | None = None  # by id, once read
+        self._runbooks_asked = False
         self.suggestion: Suggestion | None = None
 
     def compose(self) -> ComposeResult:
@@ -74,18 +76,16 @@ class DashboardScreen(Screen):
 
     def on_mount(self) -> None:
         self.show_status()
-        self.load_runbooks()
 
     def on_screen_resume(self) -> None:
         # Snapshots that arrived while another screen was on top were kept, not rendered.
         if self.snapshot is not None:
             self.show(self.snapshot)
-        self.load_runbooks()  # a runbook file may have been edited meanwhile
+        if self.runbooks is not None:
+            self.load_runbooks()  # a runbook file may have been edited meanwhile
 
     @work(thread=True, exclusive=True, group="dashboard-runbooks")
     def load_runbooks(self) -> None:
-        from screens.runbooks import read_runbooks
-
         self.post_message(RunbooksLoaded(read_runbooks(self.config.runbooks.dirs)))
 
     @on(RunbooksLoaded)
@@ -104,6 +104,10 @@ class DashboardScreen(Screen):
             tile.show(reading, marker)
         self.query_one(SeverityHintBar).show(snapshot, self.incident_severity)
         self.suggestion = suggest(self.config.runbooks.suggest, snapshot)
+        if self.suggestion is not None and self.runbooks is None and not self._runbooks_asked:
+            # Read when first needed, not at start-up: the first frame comes sooner.
+            self._runbooks_asked = True
+            self.load_runbooks()
         self.show_suggestion()
         self.query_one(HealthBar).show(snapshot)
         for bar in self.query(ExitCriteriaBar):
@@ -137,17 +141,16 @@ class DashboardScreen(Screen):
     # -- runbooks --------------------------------------------------------------------------
 
     def action_runbooks(self) -> None:
-        from screens.runbooks import RunbookListScreen
-
         known = list(self.runbooks.values()) if self.runbooks is not None else None
         self.app.push_screen(RunbookListScreen(self.app.controls, lambda: self.snapshot, known))
 
     def action_suggested_runbook(self) -> None:
-        from screens.runbooks import RunbookScreen
-
         suggestion = self.suggestion
         if suggestion is None:
             self.notify("No runbook is suggested right now (see [runbooks] suggest in the config).", markup=False)
+            return
+        if self.runbooks is None:
+            self.notify("Still reading the runbooks; try again in a moment.", timeout=3)
             return
         runbook = (self.runbooks or {}).get(suggestion.runbook)
         if runbook is None:

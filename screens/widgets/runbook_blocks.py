@@ -57,7 +57,7 @@ def _action_line(link: StepLink, catalogue: Mapping[str, ActionConfig]) -> Text:
         text.append(f"{plain(link.name, 60)}: not in the catalogue", style="bold red")
         return text
     text.append(plain(action.title, 60), style="bold cyan")
-    text.append(f"  {'safe' if action.safety == 'safe' else 'guarded, typed confirmation'}  a runs it", style="dim")
+    text.append(f"  {'safe' if action.safety == 'safe' else 'guarded: typed confirmation'}", style="dim")
     return text
 
 
@@ -96,7 +96,7 @@ def step_renderable(
     if step.detail:
         body.append(Text(inert_lines(step.detail)))
     if step.commands:
-        body.append(Text("to copy (c):" if len(step.commands) == 1 else f"{len(step.commands)} to copy (c picks):", style="dim"))
+        body.append(Text("to copy:" if len(step.commands) == 1 else f"{len(step.commands)} to copy (pick one):", style="dim"))
         body.extend(Padding(Text(inert_lines(command), style="cyan"), (0, 0, 0, 2)) for command in step.commands)
     for link in step.links:
         if link.kind == "action":
