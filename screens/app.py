@@ -20,6 +20,7 @@ from screens.controls_app import ControlsApp
 from screens.dashboard import DashboardScreen
 from screens.help import HelpScreen
 from screens.messages import PollFailed, SnapshotLoaded
+from screens.runbooks import RunbookListScreen, RunbookScreen
 from screens.signals import SignalsScreen
 from screens.widgets.alerts_panel import AlertsPanel
 
@@ -130,7 +131,7 @@ class OpsConsoleApp(ControlsApp):
         yield SystemCommand("Refresh now", "Poll every source now", self.action_refresh)
         yield SystemCommand("Show keys", "Every key and what each panel means", self.action_help)
         yield SystemCommand("Show signals", "Trend, drain estimate, history and largest series of every signal", self.action_signals)
-        if isinstance(screen, DashboardScreen):
+        if isinstance(screen, (DashboardScreen, RunbookListScreen, RunbookScreen)):
             yield from screen.palette_commands()
         yield from self.control_commands(screen)
         yield from super().get_system_commands(screen)

@@ -15,6 +15,7 @@ KeyRow = tuple[str, str, str]  # key, description, tooltip
 PANELS = (
     ("Header", "environment, age of the oldest data on screen, refresh interval; STALE names failing sources"),
     ("Suggestion", "a red line under the header when a severity rule from the config has held: a hint, you decide"),
+    ("Runbook", "the runbook section that fits what the signals and alerts show now ([runbooks] suggest); g opens it"),
     ("Tiles", "one signal each: value, unit, colour from warn/crit, sparkline of the history window, "
      "trend (↑ rising, ↓ falling, → flat) and how long it held (≥ = all the history there is); "
      "a backlog says when it drains or 'no drain'"),

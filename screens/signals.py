@@ -22,10 +22,7 @@ def signal_text(reading: SignalReading, width: int) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(plain(reading.title, 60), style="bold")
     text.append("  ")
-    if reading.value is None:
-        text.append(reading.note or "no data", style="dim italic")
-    else:
-        text.append_text(value_text(reading))
+    text.append_text(value_text(reading))
     text.append("  " + trend_long(reading.trend))
     if reading.drain and (drain := drain_text(reading.trend, reading.value)):
         text.append(", " + drain, style="bold")

@@ -20,6 +20,7 @@ def test_dashboard_layout_at_80x24(demo_server, snap_compare):
 
     async def first_snapshot(pilot):
         await wait_for(pilot, lambda: app.dashboard.snapshot is not None, what="first snapshot")
+        await wait_for(pilot, lambda: app.dashboard.runbooks is not None, what="the suggested runbook's title")
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=first_snapshot)

@@ -15,7 +15,9 @@ LEVEL_STYLES = {Level.OK: "bold green", Level.WARN: "bold yellow", Level.CRIT: "
 
 def value_text(reading: SignalReading, width: int = 80) -> Text:
     """"412 jobs CRIT": the value, its unit (dropped first when `width` is short) and the
-    level word for monochrome terminals."""
+    level word for monochrome terminals; why there is no value when there is none."""
+    if reading.value is None:
+        return Text(reading.note or "no data", style="dim italic")
     style = LEVEL_STYLES[reading.level]
     level = f" {reading.level.value.upper()}" if reading.level in (Level.WARN, Level.CRIT) else ""
     unit = f" {plain(reading.unit)}" if reading.unit else ""
@@ -40,10 +42,7 @@ class SignalTile(QuietStatic):
         if stale:
             text.append(" stale", style="bold red")
         text.append("\n")
-        if reading.value is None:
-            text.append(reading.note or "no data", style="dim italic")
-        else:
-            text.append_text(value_text(reading, width))
+        text.append_text(value_text(reading, width))
         text.append("\n")
         if reading.error:
             # The query's own failure (a PromQL error, a timeout) on this tile only.
