@@ -32,7 +32,7 @@ from screens.modals.pick import PickScreen
 from screens.modals.prompt import PromptScreen
 from screens.runbook_messages import ChecklistLoaded, RunbooksLoaded, StepTicked, TickRefused
 from screens.widgets.mode_line import ModeLine
-from screens.widgets.runbook_blocks import RunbookBlock, section_renderable, step_number, step_renderable
+from screens.widgets.runbook_blocks import RunbookBlock, section_renderable, step_renderable
 
 LatestSnapshot = Callable[[], Snapshot | None]
 NO_INCIDENT = "No open incident: ticks are kept on an incident. Declare one first (i, then D); viewing still works."
