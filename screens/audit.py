@@ -72,7 +72,7 @@ class AuditScreen(Screen):
             with VerticalScroll(id="audit-backend") as right:
                 right.border_title = "Backend /v1/audit/logs"
                 yield Static(id="audit-backend-text")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(ModeLine).show_detail(Text(f"Audit log {self.controls.audit.path}", style="bold"))

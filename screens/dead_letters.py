@@ -89,7 +89,7 @@ class DeadLetterScreen(Screen):
         table = make_table(COLUMNS)
         table.id = "dlq-table"
         yield table
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#dlq-table", DataTable).focus()

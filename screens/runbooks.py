@@ -87,7 +87,7 @@ class RunbookListScreen(Screen):
         yield ModeLine(id="runbooks-mode")
         yield Input(placeholder="type to filter by id or title; ↑↓ choose, Enter opens", id="runbooks-filter")
         yield OptionList(id="runbooks-list")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#runbooks-list", OptionList).can_focus = False  # typing always filters
@@ -272,7 +272,7 @@ class RunbookScreen(Screen):
             yield from self.blocks
             if not self.blocks:
                 yield Static(Text("This runbook has no sections or steps.", style="dim"))
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._render_blocks()

@@ -61,7 +61,7 @@ class SignalsScreen(Screen):
         yield ModeLine(id="signals-mode")
         with VerticalScroll():
             yield QuietStatic("waiting for metrics", id="signals-waiting")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(ModeLine).show_detail(Text("Signals", style="bold"))
