@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable
@@ -37,6 +37,7 @@ from screens.modals.pick import PickScreen
 from screens.modals.prompt import PromptScreen
 from screens.modals.text_view import TextViewScreen
 from screens.status_update import LastUpdateRead, StatusUpdateScreen, UpdateDrafted
+from screens.type_ahead import TypeAheadApp
 from screens.widgets.mode_badge import mode_badge
 from screens.widgets.mode_line import ModeLine
 from screens.widgets.source_panel import SourcePanel
@@ -46,7 +47,7 @@ PANELS = {"workers": ("workers", WORKERS), "leases": ("leases", LEASES), "dead-l
 CONTROL_ACTIONS = {"incident", "row_action", "dead_letters", "audit", "break_glass"}
 
 
-class ControlsApp(App[None]):
+class ControlsApp(TypeAheadApp):
     CSS_PATH = "controls.tcss"
     BINDINGS = [
         Binding("i", "incident", "Incident", id="incident", tooltip="The current incident: declare, severity, status, resolve"),

@@ -39,7 +39,7 @@ class DashboardScreen(Screen):
     BINDINGS = [
         # Priority: handled before the keys after it are routed, so a filter typed right
         # after `k` reaches the runbook list, not the table that had focus.
-        Binding("k", "runbooks", "Runbooks", id="runbooks", priority=True, tooltip="Every runbook with its progress: type to filter, open, tick steps"),
+        Binding("k", "runbooks", "Runbooks", id="runbooks", tooltip="Every runbook with its progress: type to filter, open, tick steps"),
         Binding("g", "suggested_runbook", "Go to runbook", id="suggested_runbook", show=False,
                 tooltip="Open the runbook section the config suggests for what the signals and alerts show now"),
     ]

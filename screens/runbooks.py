@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -122,20 +122,6 @@ class RunbookListScreen(Screen):
         if (message.incident, message.ticks) != (self.incident, self.ticks):
             self.incident, self.ticks = message.incident, message.ticks
             self._show_list()
-
-    def on_key(self, event: events.Key) -> None:
-        # Keys typed right after `k`, before the filter box had focus, still filter and open.
-        field = self.query_one("#runbooks-filter", Input)
-        if field.has_focus:
-            return
-        if event.is_printable and event.character:
-            field.insert_text_at_cursor(event.character)
-        elif event.key == "enter":
-            self.open_highlighted()
-        else:
-            return
-        field.focus()
-        event.stop()
 
     @on(Input.Changed, "#runbooks-filter")
     def _filter_changed(self) -> None:
