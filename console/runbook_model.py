@@ -65,8 +65,11 @@ class Section:
     slug: str
     """Lower-case words joined by "-", unique within the runbook (a repeat gets "-2")."""
     text: str = ""
-    """Paragraphs, quotes, tables and code outside any step, in source order."""
+    """Paragraphs, quotes, tables and code before the first step (all of them when there is none)."""
     steps: tuple[Step, ...] = ()
+    after: str = ""
+    """Paragraphs, quotes, tables and code after the last step ("When the queue is under 100,
+    go to Done"): shown below the steps, where the writer put them."""
 
     def walk(self) -> Iterator[Step]:
         for step in self.steps:
@@ -79,6 +82,7 @@ class Section:
             "slug": self.slug,
             "text": self.text,
             "steps": [step.as_json() for step in self.steps],
+            "after": self.after,
         }
 
 

@@ -3,9 +3,10 @@
 Headings become sections (text before the first heading is a level-0 section); ordered
 and bulleted lists become steps, nested lists nested steps; `- [ ]` / `- [x]` items start
 unticked / ticked. Fenced and inline code belong to their step as commands. Paragraphs,
-quotes and tables are kept: a section's `text`, or a step's `detail` when they sit inside
-a list item or between two lists (a list that goes on at 3. after a paragraph). A
-link `[label](action:NAME)` or `[label](signal:NAME)` in a step becomes a `StepLink`.
+quotes and tables are kept where they stand: a section's `text` before its first list, a
+step's `detail` inside a list item or between two lists (a list that goes on at 3. after a
+paragraph), the section's `after` past its last list. A link `[label](action:NAME)` or
+`[label](signal:NAME)` in a step becomes a `StepLink`.
 
 Nothing the author wrote is dropped except markup and HTML comments: `runbook_text()`
 renders everything parsed, and what would import badly is listed in `Runbook.problems`
@@ -67,9 +68,10 @@ class _SectionDraft:
     parent: _SectionDraft | None = None
     text: list[str] = field(default_factory=list)
     steps: list[_StepDraft] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
     after_list: list[SyntaxTreeNode] = field(default_factory=list)
     """Blocks after a list, held until we know whether another list follows (then they
-    belong to the step above them) or the section ends (then they are its text)."""
+    belong to the step above them) or the section ends (then they come after its steps)."""
 
 
 class _Reader:
@@ -93,7 +95,7 @@ class _Reader:
             elif self.section.steps:
                 self.section.after_list.append(node)
             else:
-                self._to_text(node)
+                self._to_text(node, self.section.text)
         self._close_section()
 
     def _open_section(self, node: SyntaxTreeNode) -> None:
@@ -106,15 +108,15 @@ class _Reader:
 
     def _close_section(self) -> None:
         for node in self.section.after_list:
-            self._to_text(node)
+            self._to_text(node, self.section.after)
         self.section.after_list.clear()
         if self.section.level or self.section.text or self.section.steps:
             self.sections.append(self.section)
 
-    def _to_text(self, node: SyntaxTreeNode) -> None:
+    def _to_text(self, node: SyntaxTreeNode, into: list[str]) -> None:
         text = self._block_text(node, None)
         if text:
-            self.section.text.append(text)
+            into.append(text)
 
     def _list(self, node: SyntaxTreeNode) -> None:
         # Keys keep counting through every list of a section, so what stands between two
@@ -259,6 +261,7 @@ class _Reader:
         for index, draft in enumerate(self.sections):
             slug = _unique(_slug(draft.title) or ("top" if draft.level == 0 else "section"), slugs)
             following = self.sections[index + 1] if index + 1 < len(self.sections) else None
+            # No need to look at `after`: there is text after the steps only when there are steps.
             if draft.level and not (draft.text or draft.steps) and (following is None or following.level <= draft.level):
                 self.problems.append((draft.line, f"section {draft.title!r} has neither text nor steps"))
             family = (id(draft.parent), draft.title.casefold())
@@ -266,7 +269,7 @@ class _Reader:
                 self.problems.append((draft.line, f"heading {draft.title!r} repeats one above it at the same level; this one is {slug!r}"))
             seen.add(family)
             steps = tuple(step.freeze(f"{slug}/{n}") for n, step in enumerate(draft.steps, 1))
-            sections.append(Section(draft.title, draft.level, slug, "\n".join(draft.text), steps))
+            sections.append(Section(draft.title, draft.level, slug, "\n".join(draft.text), steps, "\n".join(draft.after)))
         title = headings[0].title if headings else path.stem
         problems = tuple(f"line {line}: {text}" if line else text for line, text in sorted(self.problems, key=lambda p: p[0]))
         return Runbook(runbook_id, path, title or path.stem, tuple(sections), problems)
@@ -364,8 +367,9 @@ def _step_lines(step: Step, depth: int) -> list[str]:
 
 
 def runbook_text(runbook: Runbook) -> str:
-    """The whole runbook as plain text: every section, its text, and the steps with their
-    nesting, ticks, details, commands and links. What `opsconsole runbook show` prints."""
+    """The whole runbook as plain text in source order: every section, its text, the steps
+    with their nesting, ticks, details, commands and links, then the text after the steps.
+    What `opsconsole runbook show` prints."""
     lines = [runbook.title, "=" * len(runbook.title)]
     for section in runbook.sections:
         lines.append("")
@@ -375,4 +379,6 @@ def runbook_text(runbook: Runbook) -> str:
             lines += _indented(section.text, "")
         for step in section.steps:
             lines += _step_lines(step, 1)
+        if section.after:
+            lines += _indented(section.after, "")
     return "\n".join(lines) + "\n"

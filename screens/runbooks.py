@@ -32,7 +32,7 @@ from screens.modals.pick import PickScreen
 from screens.modals.prompt import PromptScreen
 from screens.runbook_messages import ChecklistLoaded, RunbooksLoaded, StepTicked, TickRefused
 from screens.widgets.mode_line import ModeLine
-from screens.widgets.runbook_blocks import RunbookBlock, section_renderable, step_renderable
+from screens.widgets.runbook_blocks import RunbookBlock, after_renderable, section_renderable, step_renderable
 
 LatestSnapshot = Callable[[], Snapshot | None]
 NO_INCIDENT = "No open incident: ticks are kept on an incident. Declare one first (i, then D); viewing still works."
@@ -255,6 +255,8 @@ class RunbookScreen(Screen):
                 self.blocks.append(RunbookBlock(index, classes="section"))
                 for step, depth in walk(section.steps):
                     self.blocks.append(RunbookBlock(index, step, depth, classes="step"))
+                if section.after:
+                    self.blocks.append(RunbookBlock(index, after=True, classes="after"))
             yield from self.blocks
             if not self.blocks:
                 yield Static(Text("This runbook has no sections or steps.", style="dim"))
@@ -272,7 +274,7 @@ class RunbookScreen(Screen):
     def _open_at_section(self) -> None:
         if not self.start_section:
             return
-        index = next((i for i, b in enumerate(self.blocks) if b.step is None and self.runbook.sections[b.section_index].slug == self.start_section), None)
+        index = next((i for i, b in enumerate(self.blocks) if b.heading and self.runbook.sections[b.section_index].slug == self.start_section), None)
         if index is None:
             self.notify(f"No section {plain(self.start_section, 60)!r} in {plain(self.runbook.id, 60)}; showing the top.", severity="warning", markup=False)
             return
@@ -324,9 +326,12 @@ class RunbookScreen(Screen):
         snapshot = self.latest_snapshot()
         readings = {reading.name: reading for reading in snapshot.signals} if snapshot else {}
         for block in self.blocks:
-            step = block.step
+            step, section = block.step, self.runbook.sections[block.section_index]
+            if block.after:
+                block.show("after", partial(after_renderable, section))
+                continue
             if step is None:
-                block.show("section", partial(section_renderable, self.runbook.sections[block.section_index]))
+                block.show("section", partial(section_renderable, section))
                 continue
             done, tick = is_done(step, self.latest), self.latest.get(step.key)
             shown = tuple(readings.get(link.name) for link in step.links if link.kind == "signal")
@@ -397,13 +402,13 @@ class RunbookScreen(Screen):
         self._set_cursor(len(self.blocks) - 1 if end else 0, top=not end)
 
     def action_section(self, step: int) -> None:
-        heads = [i for i, block in enumerate(self.blocks) if block.step is None]
+        heads = [i for i, block in enumerate(self.blocks) if block.heading]
         later = [i for i in heads if i > self.cursor] if step > 0 else [i for i in heads if i < self.cursor]
         if later:
             self._set_cursor(later[0] if step > 0 else later[-1], top=True)
 
     def go_to_section(self, index: int) -> None:
-        self._set_cursor(next(i for i, block in enumerate(self.blocks) if block.step is None and block.section_index == index), top=True)
+        self._set_cursor(next(i for i, block in enumerate(self.blocks) if block.heading and block.section_index == index), top=True)
 
     # -- ticks, commands, actions ----------------------------------------------------------
 
@@ -413,7 +418,7 @@ class RunbookScreen(Screen):
     def action_tick(self) -> None:
         step = self.current_step()
         if step is None:
-            self.notify("This is a section heading: move to a step to tick it.", timeout=3)
+            self.notify("This is a section's text, not a step: move to a step to tick it.", timeout=3)
             return
         if not self.loaded:
             self.notify("Still reading the incident state; try again in a moment.", timeout=3)

@@ -38,6 +38,12 @@ Jobs wait and nobody claims them.
      ```
 
 2. Watch [queue depth](signal:queue_depth)
+
+Give it five minutes.
+
+3. Resume intake
+
+When the queue is back under 100, go to Done.
 """
 
 
@@ -58,7 +64,10 @@ def test_show_prints_sections_nested_steps_ticks_commands_and_links(tmp_path):
         "            $ curl -s localhost:8080/v1/workers\n"
         "            → action pause-intake (Pause intake)\n"
         "  2 [ ] Watch queue depth\n"
+        "        Give it five minutes.\n"
         "        → signal queue_depth (queue depth)\n"
+        "  3 [ ] Resume intake\n"
+        "When the queue is back under 100, go to Done.\n"
     )
     assert not missing_words(RUNBOOK, result.stdout)
 
@@ -72,7 +81,9 @@ def test_show_json_has_the_documented_shape(tmp_path):
     assert (data["id"], data["title"]) == ("stalled", "Dispatch stalled")
     (section,) = data["sections"]
     assert (section["title"], section["level"], section["text"]) == ("Dispatch stalled", 1, "Jobs wait and nobody claims them.")
-    first, second = section["steps"]
+    assert section["after"] == "When the queue is back under 100, go to Done."
+    first, second, third = section["steps"]
+    assert (second["detail"], third["text"]) == ("Give it five minutes.", "Resume intake")
     assert (first["text"], first["checked"], first["commands"]) == ("Check the workers", False, [])
     assert [(s["text"], s["checked"], s["commands"], s["steps"]) for s in first["steps"]] == [
         ("count busy workers", True, [], []),

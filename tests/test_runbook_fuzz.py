@@ -1,8 +1,9 @@
 """Properties of the runbook parser over generated Markdown: headings (ATX and setext),
 paragraphs, bulleted, numbered and task lists nested in each other, fenced code and HTML
 comments. Whatever the mix, parsing never raises, step keys and section slugs are unique,
-every generated word is shown, no comment is, and the ticked steps are exactly the `[x]`
-items. Random text and bytes must not raise either."""
+every generated word is shown, no comment is, the ticked steps are exactly the `[x]`
+items, and paragraphs and steps outside any list item are shown in the order written.
+Random text and bytes must not raise either."""
 
 from __future__ import annotations
 
@@ -30,13 +31,18 @@ class Doc:
     words: list[str] = field(default_factory=list)
     hidden: list[str] = field(default_factory=list)
     ticked: int = 0
+    order: list[str] = field(default_factory=list)
+    """A word that starts each paragraph and step outside any list item, in source order."""
 
     def block(self, lines: list[str], indent: str = "") -> None:
         self.lines += [f"{indent}{line}" if line else "" for line in lines] + [""]
 
 
-def phrase(draw: st.DrawFn, doc: Doc) -> str:
+def phrase(draw: st.DrawFn, doc: Doc, ordered: bool = False) -> str:
     words = draw(st.lists(WORDS, min_size=1, max_size=5))
+    if ordered:  # letters and digits only: no markup, and unlike any other word
+        doc.order.append(f"orderzq{len(doc.order)}")
+        words.insert(0, doc.order[-1])
     doc.words += words
     return " ".join(words)
 
@@ -48,7 +54,7 @@ def write_list(draw: st.DrawFn, doc: Doc, indent: str, depth: int) -> None:
         marker = f"{number}. " if ordered else "- "
         box = draw(st.sampled_from(["", "[ ] ", "[x] ", "[X] "]))
         doc.ticked += box in ("[x] ", "[X] ")
-        doc.block([f"{marker}{box}{phrase(draw, doc)}"], indent)
+        doc.block([f"{marker}{box}{phrase(draw, doc, ordered=depth == 0)}"], indent)
         inner = indent + " " * len(marker)
         for _ in range(draw(st.integers(0, 2))):
             write_block(draw, doc, inner, depth + 1, in_item=True)
@@ -60,7 +66,7 @@ def write_block(draw: st.DrawFn, doc: Doc, indent: str, depth: int, in_item: boo
         kinds += ["atx", "setext", "comment"]
     kind = draw(st.sampled_from(kinds))
     if kind == "paragraph":
-        doc.block([phrase(draw, doc), phrase(draw, doc)], indent)
+        doc.block([phrase(draw, doc, ordered=depth == 0), phrase(draw, doc)], indent)
     elif kind == "code":
         doc.block(["```", phrase(draw, doc), "```"], indent)
     elif kind == "list":
@@ -96,6 +102,9 @@ def test_generated_runbooks_keep_every_word_and_tick(doc):
     assert not missing_words(markdown, shown)
     assert not any(word in shown for word in doc.hidden)
     assert sum(step.checked for step in runbook.steps()) == doc.ticked
+    # Text before, between and after the lists reads where it was written, among the steps.
+    shown_words = re.findall(r"\w+", shown)
+    assert [word for word in shown_words if word in doc.order] == doc.order
 
 
 MARKUP = st.sampled_from([*"#-*+>`~[]()!<>|=:_\\\n \t1.x", "[x] ", "```", "<!--", "-->", "action:", "](", "&amp;", "\x00", "\ufeff"])

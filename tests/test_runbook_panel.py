@@ -12,6 +12,7 @@ from screens.modals.confirm import ConfirmScreen
 from screens.runbooks import RunbookListScreen, RunbookScreen
 from tests.conftest import screen_text, wait_for
 from tests.test_guarded_ui import has_data, notices, shared_config
+from tests.test_runbooks import IN_ORDER
 
 
 async def open_runbook(app, pilot, query: str, key: str = "k") -> RunbookScreen:
@@ -181,3 +182,27 @@ async def test_the_dashboard_suggests_the_dispatch_stalled_section_and_g_opens_i
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is screen and screen.current_step() is None
                        and screen.runbook.sections[screen.blocks[screen.cursor].section_index].slug == "done-when", what="the palette's jump")
+
+
+async def test_text_after_the_last_step_is_shown_below_it_in_the_order_written(demo_server, tmp_path):
+    (tmp_path / "runbooks").mkdir()
+    (tmp_path / "runbooks" / "restart.md").write_text(IN_ORDER)
+    app = OpsConsoleApp(shared_config(demo_server.url, tmp_path, runbooks=RunbooksConfig(dirs=[str(tmp_path / "runbooks")])))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_runbook(app, pilot, "restart")
+        lines = [line.strip("▌ ") for line in screen_text(app).splitlines()]
+        written = [
+            "# Restart a worker", "Only for a worker that holds no lease.", "[ ] 1 Stop the worker.",
+            "[ ] 2 Wait for its lease to lapse.", "This takes up to 30 seconds.", "[ ] 3 Start it again.",
+            "[ ] 4 Watch its heartbeat.", "> When it beats again, go to [b]Done[/b].", "chat | #ops", "# Done", "Close the incident.",
+        ]
+        at = [lines.index(line) for line in written]
+        assert at == sorted(at)
+        await pilot.press("j", "j", "j", "j", "j")  # the heading, four steps, then the text after them
+        assert screen.blocks[screen.cursor].after and screen.current_step() is None
+        await pilot.press("space")
+        assert "This is a section's text, not a step" in notices(app)
+        await pilot.press("right_square_bracket")  # sections only: the next heading, then back
+        assert screen.runbook.sections[screen.blocks[screen.cursor].section_index].slug == "done"
+        await pilot.press("left_square_bracket")
+        assert screen.cursor == 0

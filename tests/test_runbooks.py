@@ -103,11 +103,14 @@ def test_seed_schedule_generator_code_in_steps_tables_and_fenced_markdown():
         "curl http://localhost:8000/health",
         "curl http://localhost:8001/health",
     ]
-    # The table after the last step has no step below it to stand above: section text.
-    assert "Recent bad deployment | Rollback using `scripts/rollback.sh` | 5-10 min" in error_rate.text
+    # The table after the last step is read after the steps, where it stands.
+    assert "Recent bad deployment | Rollback using `scripts/rollback.sh` | 5-10 min" in error_rate.after
+    assert error_rate.text == "Alert: `HighErrorRate` - Error rate exceeds 5% for 5 minutes\nSymptoms:"
+    shown = runbook_text(runbook)
+    assert shown.index("7.3 [ ] Look for resource exhaustion") < shown.index("Common Causes & Solutions:") < shown.index("### 2. Slow")
     # The post-incident template is a fenced block: its headings are not sections.
     assert not any(section.title.startswith("Post-Incident Review:") for section in runbook.sections)
-    assert "# Post-Incident Review: INC-YYYY-MM-DD-NNN" in runbook_text(runbook)
+    assert "# Post-Incident Review: INC-YYYY-MM-DD-NNN" in shown
 
 
 # -- other styles -------------------------------------------------------------------------
@@ -185,8 +188,8 @@ def test_numbered_steps_with_paragraphs_code_and_tables_between_them():
     assert second.commands == ("curl -s localhost:8080/v1/workers",)
     assert second.detail == "Compare the count with the fleet size."
     assert third.text == "Look at the leases  panel."
-    # After the last step, nothing follows to go between: the table is section text.
-    assert diagnosis.text == "Lease | Meaning\nSTALE | holder stopped beating"
+    # After the last step, nothing follows to go between: the table comes after the steps.
+    assert (diagnosis.text, diagnosis.after) == ("", "Lease | Meaning\nSTALE | holder stopped beating")
 
 
 def test_nested_task_lists_tick_state_commands_and_links():
@@ -202,18 +205,56 @@ def test_nested_task_lists_tick_state_commands_and_links():
     assert guide.text == "Read the guide (https://example.com/guide) & follow it" and guide.links == ()
 
 
-def test_a_list_that_goes_on_after_a_paragraph_keeps_counting():
-    markdown = "# Restart\n\n1. Stop the worker.\n2. Wait for its lease to lapse.\n\nThis takes up to 30 seconds.\n\n3. Start it again.\n4. Watch its heartbeat.\n"
-    section = parse(markdown).section("restart")
-    assert [(step.key, step.text) for step in section.steps] == [
-        ("restart/1", "Stop the worker."),
-        ("restart/2", "Wait for its lease to lapse."),
-        ("restart/3", "Start it again."),
-        ("restart/4", "Watch its heartbeat."),
-    ]
+IN_ORDER = """\
+# Restart a worker
+
+Only for a worker that holds no lease.
+
+1. Stop the worker.
+2. Wait for its lease to lapse.
+
+This takes up to 30 seconds.
+
+3. Start it again.
+4. Watch its heartbeat.
+
+> When it beats again, go to [b]Done[/b].
+
+| Then | Tell |
+| ---- | ---- |
+| chat | #ops |
+
+# Done
+
+Close the incident.
+"""
+
+
+def test_text_before_between_and_after_lists_is_shown_where_it_stands():
+    runbook = parse(IN_ORDER)
+    section = runbook.section("restart-a-worker")
+    # Keys count on through both lists; the paragraph between them explains step 2.
+    assert [step.key for step in section.steps] == ["restart-a-worker/1", "restart-a-worker/2", "restart-a-worker/3", "restart-a-worker/4"]
+    assert section.text == "Only for a worker that holds no lease."
     assert section.steps[1].detail == "This takes up to 30 seconds."
-    assert section.text == ""
-    assert_nothing_lost(markdown, parse(markdown))
+    assert section.after == "> When it beats again, go to [b]Done[/b].\nThen | Tell\nchat | #ops"
+    assert runbook_text(runbook).split("\n")[3:] == [
+        "# Restart a worker  [restart-a-worker]",
+        "Only for a worker that holds no lease.",
+        "  1 [ ] Stop the worker.",
+        "  2 [ ] Wait for its lease to lapse.",
+        "        This takes up to 30 seconds.",
+        "  3 [ ] Start it again.",
+        "  4 [ ] Watch its heartbeat.",
+        "> When it beats again, go to [b]Done[/b].",
+        "Then | Tell",
+        "chat | #ops",
+        "",
+        "# Done  [done]",
+        "Close the incident.",
+        "",
+    ]
+    assert_nothing_lost(IN_ORDER, runbook)
 
 
 def test_quotes_tables_and_fenced_code_inside_steps():

@@ -1,4 +1,5 @@
-"""A runbook drawn as blocks: one per section (heading and text) and one per step.
+"""A runbook drawn as blocks, in the file's order: one per section (heading and text), one
+per step, and one for a section's text after its steps.
 
 Everything in a runbook file is shown, every line made inert with `plain()` (a runbook is
 a local file, but a pasted escape sequence or `[@click=...]` must still show as text).
@@ -44,6 +45,10 @@ def section_renderable(section: Section) -> RenderableType:
     if section.text:
         parts.append(Text(inert_lines(section.text)))
     return Group(*parts) if parts else Text("(empty section)", style="dim")
+
+
+def after_renderable(section: Section) -> RenderableType:
+    return Text(inert_lines(section.after))
 
 
 def _clock(at: float) -> str:
@@ -114,14 +119,20 @@ def step_renderable(
 
 
 class RunbookBlock(Static):
-    """One section or one step; the screen moves a cursor over these."""
+    """A section's heading and text, one step, or a section's text after its steps; the
+    screen moves a cursor over these."""
 
-    def __init__(self, section: int, step: Step | None = None, depth: int = 0, **kwargs):
+    def __init__(self, section: int, step: Step | None = None, depth: int = 0, after: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.section_index = section
         self.step = step
         self.depth = depth
+        self.after = after
         self.shown_key: object = None
+
+    @property
+    def heading(self) -> bool:
+        return self.step is None and not self.after
 
     def show(self, key: object, render: Callable[[], RenderableType]) -> None:
         """Redraw only when what it shows changed (every redraw goes down the SSH link)."""
