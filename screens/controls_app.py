@@ -244,8 +244,10 @@ class ControlsApp(App[None]):
     @on(EvidenceWritten)
     def _evidence_written(self, message: EvidenceWritten) -> None:
         self._writing_evidence = False
-        severity = "warning" if message.bundle.failures else "information"
-        self.notify(message.bundle.summary(), title="Evidence bundle saved", severity=severity, timeout=20, markup=False)
+        bundle = message.bundle
+        severity = "warning" if bundle.failures or bundle.not_recorded else "information"
+        unrecorded = f"\nNot in the audit log or on the timeline: {plain(bundle.not_recorded, 200)}" if bundle.not_recorded else ""
+        self.notify(bundle.summary() + unrecorded, title="Evidence bundle saved", severity=severity, timeout=20, markup=False)
 
     @on(EvidenceFailed)
     def _evidence_failed(self, message: EvidenceFailed) -> None:
