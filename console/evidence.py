@@ -10,7 +10,9 @@ saved into a directory of their own with a manifest of SHA-256 sums.
 
 Fetched bodies are stored as the backend sent them (hostile bytes included: they are
 evidence) after redaction. Nothing is ever written over: a second bundle in the same
-second gets its own directory.
+second gets its own directory. Each bundle written is recorded in the console's audit log
+and on the incident's timeline, with the SHA-256 of its manifest, so a later reader
+knows when evidence was taken and can check that a bundle is the one that was.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -27,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from console.audit import AuditLog, audit_path, current_operator, iso_time
+from console.audit import AuditLog, Operator, audit_path, current_operator, iso_time
 from console.config import Config, configured_tokens
 from console.evidence_sources import Answer, fetch_all, signal_view
 from console.incident import Incident, IncidentStore, store_path
@@ -73,6 +76,9 @@ class Bundle:
     failures: list[Failure] = field(default_factory=list)
     window: str = ""
     """Which stretch of the console's audit log the bundle holds, and why."""
+    manifest_sha256: str = ""
+    not_recorded: str = ""
+    """Why the bundle is not in the audit log or on the timeline ("" when it is)."""
 
     @property
     def size(self) -> int:
@@ -231,8 +237,9 @@ def write_bundle(parent: Path, stem: str, pieces: list[Piece], about: dict[str, 
         "verify": f"cd into this directory and run: sha256sum -c {SUMS} (it covers {MANIFEST} too)",
     }
     data = _json(manifest)
+    bundle.manifest_sha256 = hashlib.sha256(data).hexdigest()
     sums = "".join(f"{entry['sha256']}  {entry['name']}\n" for entry in bundle.files)
-    sums += f"{hashlib.sha256(data).hexdigest()}  {MANIFEST}\n"
+    sums += f"{bundle.manifest_sha256}  {MANIFEST}\n"
     try:
         _write(path / MANIFEST, data)
         _write(path / SUMS, sums.encode())
@@ -304,4 +311,32 @@ def make_bundle(
     }
     bundle = write_bundle(parent, bundle_stem(config.environment, now), pieces, about, failures)
     bundle.window = window.basis
+    try:
+        record_bundle(bundle, config, store, incident, operator, secrets, clock)
+    except (OSError, sqlite3.Error) as exc:  # a full disk or a locked state file: the bundle stands
+        bundle.not_recorded = redact_text(str(exc), secrets)
     return bundle
+
+
+def record_bundle(
+    bundle: Bundle, config: Config, store: IncidentStore, incident: Incident | None, operator: Operator,
+    secrets: list[str], clock: Callable[[], float],
+) -> None:
+    """The bundle in the console's audit log and, with an incident, on its timeline: where it
+    is and the manifest's SHA-256 (the manifest holds every other file's sum)."""
+    text = redact_text(f"{bundle.path}, {MANIFEST} sha256 {bundle.manifest_sha256}", secrets)
+    if incident is not None:
+        store.add_event(incident.id, str(operator), "evidence", text)
+    AuditLog(audit_path(config.audit.path), secrets, clock).append(
+        {
+            "type": "evidence",
+            "incident": incident.id if incident else None,
+            "text": text,
+            "path": str(bundle.path),
+            "manifest_sha256": bundle.manifest_sha256,
+            "failed": [failure.source for failure in bundle.failures],
+            "operator": operator.as_record(),
+            "host": operator.host,
+            "environment": config.environment,
+        }
+    )

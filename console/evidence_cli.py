@@ -1,7 +1,8 @@
 """`opsconsole evidence [--out DIR] [--incident ID]`: an evidence bundle from a shell, no UI.
 
 Exits 0 when the bundle was written, even if some sources failed (each gets a warning
-line); 1 when nothing could be written; 2 for a bad config or an unknown incident.
+line) or it could not be recorded in the audit log and on the timeline (a warning too);
+1 when nothing could be written; 2 for a bad config or an unknown incident.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ def run_evidence(args: argparse.Namespace, config: Config) -> int:
         return EXIT_NOT_WRITTEN
     for failure in bundle.failures:
         print(f"warning: {plain(failure.source)} ({plain(failure.url)}): {plain(failure.error, 300)}", file=sys.stderr)
+    if bundle.not_recorded:
+        print(f"warning: the bundle is not in the audit log or on the timeline: {plain(bundle.not_recorded, 300)}", file=sys.stderr)
     print(f"evidence bundle: {bundle.summary()}")
     print(f"console audit log: {plain(bundle.window)}")
+    print(f"manifest.json sha256: {bundle.manifest_sha256}")
     print(f"verify: cd {plain(shlex.quote(str(bundle.path)))} && sha256sum -c SHA256SUMS")
     return 0

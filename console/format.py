@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from console.models import Direction, SourceState, Trend
+from console.models import Direction, Level, SignalReading, SourceState, Trend
+from console.text import plain
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -52,6 +53,14 @@ def number(value: float | None) -> str:
     if magnitude >= 10:
         return f"{value:.1f}"
     return f"{value:.2f}"
+
+
+def value_words(reading: SignalReading) -> tuple[str, str, str]:
+    """("412", " jobs", " CRIT"): the value, its unit and, at warn or crit, the level word
+    (for monochrome terminals). The tiles style each part; a status update joins them."""
+    level = f" {reading.level.value.upper()}" if reading.level in (Level.WARN, Level.CRIT) else ""
+    unit = f" {plain(reading.unit)}" if reading.unit else ""
+    return number(reading.value), unit, level
 
 
 def sparkline(values: Sequence[float], width: int) -> str:

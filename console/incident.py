@@ -77,7 +77,8 @@ class TimelineEvent:
     at: float
     operator: str
     kind: str
-    """declared, severity, status, resolved, note, break-glass, relocked, action, tick, untick."""
+    """declared, severity, status, resolved, note, break-glass, relocked, action, tick, untick,
+    status-update, evidence."""
     text: str
 
 

@@ -1,7 +1,9 @@
 """`opsconsole incident declare|status|resolve|list|export`: the incident store from a shell, without the UI.
 
 Writes go to the same SQLite file the consoles read, so a console on this host shows the
-change on its next refresh; each change is also appended to the audit log.
+change on its next refresh; each change is also appended to the audit log. What it prints
+from the store (titles, notes, operator names) goes through `plain()`: a note pasted with
+escape sequences is shown, never obeyed by the terminal.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from console.config import Config, ConfigError, configured_tokens
 from console.config_base import SEVERITIES
 from console.controls import record_incident_change
 from console.incident import STATUSES, Incident, IncidentError, IncidentStore, store_path
+from console.text import plain
 
 EXIT_REFUSED = 1
 
@@ -52,14 +55,15 @@ def _when(at: float | None) -> str:
 
 
 def describe(store: IncidentStore, incident: Incident, events: int = 20) -> str:
+    """The incident and its newest `events`, as inert text for a terminal."""
     lines = [
-        f"{incident.id}  {incident.severity}  {incident.status}  commander {incident.commander}",
-        f"  {incident.title}",
+        f"{plain(incident.id)}  {plain(incident.severity)}  {plain(incident.status)}  commander {plain(incident.commander)}",
+        f"  {plain(incident.title)}",
         f"  started {_when(incident.started_at)}" + (f", ended {_when(incident.ended_at)}" if incident.ended_at else ""),
         "  timeline:",
     ]
     for event in store.timeline(incident.id, events):
-        lines.append(f"    {_when(event.at)}  {event.operator}  {event.kind}  {event.text}")
+        lines.append(f"    {_when(event.at)}  {plain(event.operator)}  {plain(event.kind)}  {plain(event.text)}")
     return "\n".join(lines)
 
 
@@ -72,7 +76,7 @@ def run_incident(args: argparse.Namespace, config: Config) -> int:
     if args.verb == "list":
         for incident in store.recent(args.limit):
             ended = f"ended {_when(incident.ended_at)}" if incident.ended_at else "open"
-            print(f"{incident.id}  {incident.severity}  {incident.status:<13}  {_when(incident.started_at)}  {ended}  {incident.title}")
+            print(f"{plain(incident.id)}  {plain(incident.severity)}  {plain(incident.status):<13}  {_when(incident.started_at)}  {ended}  {plain(incident.title)}")
         return 0
     try:
         if args.verb == "declare":
@@ -94,7 +98,7 @@ def run_incident(args: argparse.Namespace, config: Config) -> int:
                 print(describe(store, store.get(incident_id)))
                 return 0
     except IncidentError as exc:
-        print(f"opsconsole incident: {exc}", file=sys.stderr)
+        print(f"opsconsole incident: {plain(exc)}", file=sys.stderr)
         return EXIT_REFUSED
     record_incident_change(AuditLog(audit_path(config.audit.path)), operator, config.environment, incident, change)
     print(describe(store, incident, events=5))
@@ -111,7 +115,7 @@ def _export(args: argparse.Namespace, config: Config, store: IncidentStore) -> i
         secrets = configured_tokens(config)
         record = read_record(store, AuditLog(audit_path(config.audit.path)), args.id, config.runbooks.dirs, time.time(), secrets)
     except (IncidentError, ConfigError) as exc:
-        print(f"opsconsole incident export: {exc}", file=sys.stderr)
+        print(f"opsconsole incident export: {plain(exc)}", file=sys.stderr)
         return EXIT_REFUSED
     text = review_markdown(record, config.environment, secrets)
     if not args.out:
@@ -120,9 +124,9 @@ def _export(args: argparse.Namespace, config: Config, store: IncidentStore) -> i
     try:
         Path(args.out).expanduser().write_text(text, encoding="utf-8")
     except OSError as exc:
-        print(f"opsconsole incident export: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"opsconsole incident export: cannot write {plain(args.out)}: {plain(exc.strerror or exc)}", file=sys.stderr)
         return EXIT_REFUSED
-    print(f"wrote {args.out}")
+    print(f"wrote {plain(args.out)}")
     return 0
 
 

@@ -2,21 +2,25 @@
 
 The cadence comes from `[status_updates]` by severity; the countdown runs from the last
 "status-update" event on the timeline, or from the declaration. The draft is plain text
-written from what the incident records say; the operator edits it before sending.
-Everything here is pure: the caller passes the clock's reading.
+written from what the incident records say and, for the impact, the signals at warn or
+crit in the dashboard's latest snapshot; the operator edits it before sending.
+Everything here is pure: the caller passes the clock's reading and the readings.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from console.config_runbooks import StatusUpdatesConfig
-from console.format import duration
+from console.format import drain_text, duration, staleness, trend_long, value_words
 from console.incident import Incident
 from console.incident_record import IncidentRecord
+from console.models import Level, SignalReading, Snapshot
+from console.poller import METRICS
 from console.text import plain
 
 STATUS_UPDATE = "status-update"
@@ -103,15 +107,55 @@ def actions_taken(record: IncidentRecord) -> list[str]:
     return lines or ["- none yet"]
 
 
-def compose_update(record: IncidentRecord, environment: str, config: StatusUpdatesConfig) -> str:
-    """A first draft from the incident's records: status, impact, scope, ETA, next actions, actions taken."""
+def latest_readings(snapshot: Snapshot | None, now: float) -> tuple[tuple[SignalReading, ...] | None, str]:
+    """The snapshot's readings for the impact line; None and why when they are not current."""
+    if snapshot is None:
+        return None, "no metrics read yet"
+    stale = staleness(snapshot.source(METRICS), now)
+    return (None, stale) if stale else (snapshot.signals, "")
+
+
+def signal_now(reading: SignalReading) -> str:
+    """"Queue depth 812 jobs CRIT, rising for 14m, no drain": the words the tile and the
+    signals screen show, as one phrase."""
+    value, unit, level = value_words(reading)
+    parts = [f"{plain(reading.title, 60)} {value}{unit}{level}"]
+    if reading.trend is not None:
+        parts.append(trend_long(reading.trend))
+    if reading.drain:
+        parts.append(drain_text(reading.trend, reading.value))
+    if reading.error:  # its own query failed: the value is the last one it gave
+        parts.append(f"last known, its query failing: {plain(reading.error, 120)}")
+    return ", ".join(part for part in parts if part)
+
+
+def impact(title: str, readings: Sequence[SignalReading] | None, unavailable: str = "") -> str:
+    """The title, then the signals at crit and then at warn; `readings` None: say why there are none."""
+    if readings is None:
+        now = f"signals unavailable: {plain(unavailable, 200) or 'unknown'}"
+    else:
+        breached = [r for r in readings if r.level in (Level.CRIT, Level.WARN)]
+        breached.sort(key=lambda r: r.level is not Level.CRIT)  # stable: crit first, then config order
+        now = "; ".join(signal_now(r) for r in breached) or "no signal at warn or crit"
+    return f"{plain(title, 200).rstrip('. ')}. Now: {now}"
+
+
+def compose_update(
+    record: IncidentRecord,
+    environment: str,
+    config: StatusUpdatesConfig,
+    readings: Sequence[SignalReading] | None,
+    unavailable: str = "",
+) -> str:
+    """A first draft from the incident's records and the latest readings (None: `unavailable`
+    says why there are none): status, impact, scope, ETA, next actions, actions taken."""
     incident, now = record.incident, record.now
     cadence = cadence_s(config, incident.severity)
     lines = [
         f"{incident.severity} {incident.id} {incident.status}: {plain(incident.title, 200)}",
         "",
         f"Status: {incident.status} ({incident.severity}), started {_utc(incident.started_at)}, {duration(now - incident.started_at)} ago",
-        f"Impact: {plain(incident.title, 200)}",
+        f"Impact: {impact(incident.title, readings, unavailable)}",
         f"Scope: environment {plain(environment, 40)}",
         f"ETA: {eta_from_notes(record)}",
         "",

@@ -26,9 +26,10 @@ from console.controls import Controls, build_controls
 from console.execution import ActionRefused, Intent, Outcome
 from console.incident import Incident
 from console.incident_record import read_record
+from console.models import SignalReading
 from console.policy import PolicyError
 from console.poller import DEAD_LETTERS, LEASES, WORKERS
-from console.status_update import STATUS_UPDATE, UpdateDue, compose_update, update_due
+from console.status_update import STATUS_UPDATE, UpdateDue, compose_update, latest_readings, update_due
 from console.text import plain
 from screens.action_messages import ActionCrashed, ActionFinished, EvidenceFailed, EvidenceWritten, IncidentLoaded
 from screens.modals.batch import BatchScreen
@@ -62,6 +63,8 @@ class ControlsApp(TypeAheadApp):
         self.controls = controls or build_controls(config, cli_read_only=read_only, clock=clock)
         self.incident: Incident | None = None
         self.last_update: LastUpdateRead = LastUpdateRead(None, None)
+        self.update_drafts: dict[str, str] = {}
+        """Status-update drafts closed with Esc, by incident id; for this run of the console only."""
         self._clock = clock
         self._writing_evidence = False
 
@@ -169,24 +172,48 @@ class ControlsApp(TypeAheadApp):
     # -- status updates --------------------------------------------------------------------
 
     def action_status_update(self) -> None:
+        """Reopen the draft kept for the open incident, else write a fresh one."""
+        incident = self.incident
+        if incident is not None and incident.id in self.update_drafts:
+            self._open_composer(incident, self.update_drafts[incident.id], kept=True)
+        else:
+            self.action_fresh_status_update()
+
+    def action_fresh_status_update(self) -> None:
         if self.incident is None:
             self.notify("No open incident: nothing to send an update about.", severity="warning")
             return
-        self._draft_update(self.incident.id)
+        # Read here, on the app's thread: the snapshot the dashboard shows now.
+        snapshot = getattr(getattr(self, "dashboard", None), "snapshot", None)
+        self._draft_update(self.incident.id, *latest_readings(snapshot, self._clock()))
 
     @work(thread=True, exclusive=True, group="update-draft", exit_on_error=False)
-    def _draft_update(self, incident_id: str) -> None:
+    def _draft_update(self, incident_id: str, readings: tuple[SignalReading, ...] | None, unavailable: str) -> None:
         controls = self.controls
         try:
             record = read_record(controls.store, controls.audit, incident_id, controls.config.runbooks.dirs, self._clock(), controls.secrets)
         except Exception as exc:  # a locked state file or an unreadable runbook must not end the console
             self.call_from_thread(self.notify, plain(f"{type(exc).__name__}: {exc}", 300), title="Status update", severity="error", markup=False)
             return
-        self.post_message(UpdateDrafted(record.incident, compose_update(record, controls.config.environment, controls.config.status_updates)))
+        text = compose_update(record, controls.config.environment, controls.config.status_updates, readings, unavailable)
+        self.post_message(UpdateDrafted(record.incident, text))
 
     @on(UpdateDrafted)
     def _update_drafted(self, message: UpdateDrafted) -> None:
-        self.push_screen(StatusUpdateScreen(self.controls, message.incident, message.text))
+        screen = self.screen
+        if isinstance(screen, StatusUpdateScreen) and screen.incident.id == message.incident.id:
+            screen.fresh_draft(message.text)  # ctrl+n in the composer
+        else:
+            self._open_composer(message.incident, message.text, kept=False)
+
+    def _open_composer(self, incident: Incident, text: str, kept: bool) -> None:
+        def closed(draft: str | None) -> None:
+            if draft is None:  # marked sent, emptied, or a fresh draft left untouched
+                self.update_drafts.pop(incident.id, None)
+            else:
+                self.update_drafts[incident.id] = draft
+
+        self.push_screen(StatusUpdateScreen(self.controls, incident, text, kept), closed)
 
     # -- break-glass -----------------------------------------------------------------------
 
@@ -245,8 +272,10 @@ class ControlsApp(TypeAheadApp):
     @on(EvidenceWritten)
     def _evidence_written(self, message: EvidenceWritten) -> None:
         self._writing_evidence = False
-        severity = "warning" if message.bundle.failures else "information"
-        self.notify(message.bundle.summary(), title="Evidence bundle saved", severity=severity, timeout=20, markup=False)
+        bundle = message.bundle
+        severity = "warning" if bundle.failures or bundle.not_recorded else "information"
+        unrecorded = f"\nNot in the audit log or on the timeline: {plain(bundle.not_recorded, 200)}" if bundle.not_recorded else ""
+        self.notify(bundle.summary() + unrecorded, title="Evidence bundle saved", severity=severity, timeout=20, markup=False)
 
     @on(EvidenceFailed)
     def _evidence_failed(self, message: EvidenceFailed) -> None:
@@ -391,6 +420,7 @@ class ControlsApp(TypeAheadApp):
         evidence = SystemCommand("Evidence bundle", "Save health, metrics, jobs, dead letters, audit logs and the timeline", self.action_evidence)
         if isinstance(screen, IncidentScreen):
             yield from screen.palette_commands()
+            yield from self._update_commands()
             yield evidence
             return
         if screen is not getattr(self, "dashboard", None):
@@ -399,8 +429,7 @@ class ControlsApp(TypeAheadApp):
         yield SystemCommand("Dead letters", "The whole queue: filter, select, payloads, replay", self.action_dead_letters)
         yield SystemCommand("Audit log", "This console's audit log beside the backend's", self.action_audit)
         yield evidence
-        if self.incident is not None:
-            yield SystemCommand("Status update", f"Compose, copy, save and mark sent an update on {self.incident.id}", self.action_status_update)
+        yield from self._update_commands()
         lock = self.controls.policy.state()
         if lock.read_only and not lock.permanent:
             yield SystemCommand("Break glass", "Lift read-only for a while, with a typed reason", self.action_break_glass)
@@ -410,6 +439,15 @@ class ControlsApp(TypeAheadApp):
             label = f"{action.title} {' '.join(targets)}".strip()
             help_text = "read only" if action.safety == "safe" else "guarded: asks for a typed phrase"
             yield SystemCommand(label, help_text, lambda a=action, t=targets: self.start_action(a, t))
+
+    def _update_commands(self) -> Iterable[SystemCommand]:
+        if self.incident is None:
+            return
+        if self.incident.id not in self.update_drafts:
+            yield SystemCommand("Status update", f"Compose, copy, save and mark sent an update on {self.incident.id}", self.action_status_update)
+            return
+        yield SystemCommand("Status update", f"Reopen the draft kept for {self.incident.id}", self.action_status_update)
+        yield SystemCommand("Fresh status update", "A new draft from the current state (replaces the kept one)", self.action_fresh_status_update)
 
 
 def _reason_problem(value: str) -> str:

@@ -75,7 +75,7 @@ class IncidentScreen(Screen):
         Binding("4", "severity('SEV-4')", "SEV-4", id="incident.sev4", show=False, tooltip="Set severity SEV-4"),
         Binding("s", "next_status", "Status", id="incident.status", tooltip="investigating → identified → mitigating → monitoring"),
         Binding("n", "note", "Note", id="incident.note", tooltip="Add a note to the timeline"),
-        Binding("u", "app.status_update", "Update", id="incident.update", tooltip="Compose a status update: copy, save, mark sent"),
+        Binding("u", "app.status_update", "Update", id="incident.update", tooltip="Compose a status update, or reopen the draft kept with Esc: copy, save, mark sent"),
         Binding("e", "export", "Export", id="incident.export", tooltip="Write the post-incident review (Markdown) to a file"),
         Binding("X", "resolve", "Resolve", id="incident.resolve", tooltip="Resolve the incident (asks for a closing note)"),
         Binding("E", "app.evidence", "Evidence", id="incident.evidence", tooltip="Save an evidence bundle of this incident's window"),
@@ -184,7 +184,6 @@ class IncidentScreen(Screen):
             if status != self.incident.status:
                 yield SystemCommand(f"Set status {status}", f"{self.incident.id} is now {status}", partial(self.set_status, status))
         yield SystemCommand("Add a note", "Text for the timeline", self.action_note)
-        yield SystemCommand("Status update", "Compose an update from the incident's records: copy, save, mark sent", self.app.action_status_update)
         yield SystemCommand("Resolve incident", f"Close {self.incident.id} with a note", self.action_resolve)
 
     def action_back(self) -> None:

@@ -1,9 +1,11 @@
 """The status-update composer (`u` on the Incident screen, or the palette): a draft written
-from the incident's records, edited in place, then copied, saved and marked sent.
+from the incident's records and the latest signals, edited in place, then copied, saved
+and marked sent.
 
 Copy goes through OSC 52 (`App.copy_to_clipboard`), so it reaches the operator's own
 clipboard over SSH. Marking it sent puts a "status-update" event on the timeline, which
-resets the countdown in every console's header.
+resets the countdown in every console's header. Closing returns the draft to keep (the
+app holds one per incident in memory), or None: nothing worth keeping.
 """
 
 from __future__ import annotations
@@ -59,20 +61,25 @@ class UpdateFailed(Message):
     reason: str
 
 
-class StatusUpdateScreen(ModalScreen[None]):
+class StatusUpdateScreen(ModalScreen[str | None]):
     CSS_PATH = "status_update.tcss"
     BINDINGS = [
-        Binding("escape", "close", "Close", id="update.close", tooltip="Close the composer (the draft is not kept)"),
+        Binding("escape", "close", "Close", id="update.close", tooltip="Close; an edited draft is kept for `u` until it is marked sent"),
+        Binding("ctrl+n", "app.fresh_status_update", "Fresh draft", id="update.fresh",
+                tooltip="Replace the text with a fresh draft from the current state (ctrl+z brings the old one back)"),
         Binding("ctrl+o", "copy", "Copy", id="update.copy", tooltip="Copy the text to your clipboard (OSC 52, works over SSH)"),
         Binding("ctrl+s", "save", "Save", id="update.save", tooltip="Save the text to a file under the user data dir"),
         Binding("ctrl+r", "mark_sent", "Mark sent", id="update.sent", tooltip="Record the update as sent on the timeline; the countdown restarts"),
     ]
 
-    def __init__(self, controls: Controls, incident: Incident, draft: str):
+    def __init__(self, controls: Controls, incident: Incident, draft: str, kept: bool = False):
         super().__init__()
         self.controls = controls
         self.incident = incident
         self.draft = draft
+        self.kept = kept
+        self.prefill: str | None = None if kept else draft
+        """The fresh draft as written, while shown: closed untouched, it is not worth keeping."""
         self.saved: Path | None = None
 
     def compose(self) -> ComposeResult:
@@ -80,10 +87,12 @@ class StatusUpdateScreen(ModalScreen[None]):
             yield Static(Text(f"Status update {self.incident.id} ({self.incident.severity})"), classes="title")
             yield TextArea(self.draft, id="update-text", soft_wrap=True, show_line_numbers=False)
             yield Static("", id="update-note")
-            yield Static(Text("^o copy · ^s save · ^r mark sent · Esc close"), classes="hint")
+            yield Static(Text("^o copy · ^s save · ^r mark sent · ^n fresh draft · Esc close, edits kept"), classes="hint")
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
+        if self.kept:
+            self._say("The draft you kept. ctrl+n: a fresh one from the current state.")
 
     @property
     def text(self) -> str:
@@ -93,7 +102,16 @@ class StatusUpdateScreen(ModalScreen[None]):
         self.query_one("#update-note", Static).update(Text(text, style=style))
 
     def action_close(self) -> None:
-        self.dismiss(None)
+        text = self.text
+        self.dismiss(None if not text.strip() or text == self.prefill else text)
+
+    def fresh_draft(self, text: str) -> None:
+        """Put a fresh draft in place of the text, as one edit: ctrl+z brings the old text back."""
+        area = self.query_one(TextArea)
+        area.replace(text, (0, 0), area.document.end, maintain_selection_offset=False)
+        area.move_cursor((0, 0))
+        self.prefill = text
+        self._say("A fresh draft from the current state (ctrl+z brings back the text before).")
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.text)

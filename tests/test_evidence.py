@@ -1,6 +1,7 @@
 """Evidence bundles against the real demo backend: every source saved with its status, sums
 that coreutils verifies, failing sources recorded while the rest is kept, no secret in any
-byte, the CLI's exit codes, the incident window of the console's audit log, and `E` in the UI."""
+byte, the CLI's exit codes, the incident window of the console's audit log, `E` in the UI,
+and each bundle recorded on the incident's timeline and in the audit log."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from console.evidence import make_bundle
 from console.incident import IncidentStore
 from console.redaction import REDACTED, redact_body
 from bench.metrics_servers import start_alertmanager
-from tests.conftest import config_for, set_faults, wait_for
+from tests.conftest import config_for, screen_text, set_faults, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "tok-3f9a1c7e5b2d4a6f"
@@ -58,7 +59,7 @@ def test_bundle_holds_every_source_with_sums_that_coreutils_verifies(demo_server
     store.add_event(incident.id, "bob", "note", "failing over")
     AuditLog(tmp_path / "audit.jsonl").append({"type": "incident", "incident": incident.id, "text": "declared"})
 
-    bundle = make_bundle(config, tmp_path / "out", environ={**os.environ, "USER": "alice"})
+    bundle = make_bundle(config, tmp_path / "out", environ={**os.environ, "USER": "alice", "SSH_CONNECTION": "10.0.0.7 5 10.0.0.1 22"})
 
     path = bundle.path
     assert re.fullmatch(r"evidence-demo-\d{8}T\d{6}Z", path.name) and path.parent == tmp_path / "out"
@@ -98,6 +99,21 @@ def test_bundle_holds_every_source_with_sums_that_coreutils_verifies(demo_server
     with open(path / "jobs.json", "ab") as tampered:
         tampered.write(b" ")
     assert sha256sum_check(path).returncode != 0
+
+    # The bundle is on the incident's timeline and in the audit log, with the manifest's sum.
+    event = store.timeline(incident.id)[-1]
+    assert (event.kind, event.operator) == ("evidence", "alice@10.0.0.7")
+    assert event.text == f"{path}, manifest.json sha256 {manifest_sha256(path)}"
+    record = evidence_records(tmp_path / "audit.jsonl")[-1]
+    assert record["incident"] == incident.id and record["failed"] == [] and record["operator"]["user"] == "alice"
+
+
+def manifest_sha256(path: Path) -> str:
+    return hashlib.sha256((path / "manifest.json").read_bytes()).hexdigest()
+
+
+def evidence_records(audit: Path) -> list[dict]:
+    return [record for record in AuditLog(audit).records() if record.get("type") == "evidence"]
 
 
 def test_a_failing_source_is_recorded_with_its_error_and_the_rest_is_saved(demo_server, tmp_path):
@@ -144,7 +160,8 @@ def test_no_token_reaches_any_byte_of_the_bundle(tmp_path):
         # An older console wrote the token into the audit log (no secrets known to it).
         AuditLog(tmp_path / "audit.jsonl").append({"type": "note", "text": f"curl -H 'Authorization: Bearer {TOKEN}'"})
         environ = {**os.environ, "OPSCONSOLE_TOKEN": TOKEN}
-        bundle = make_bundle(bundle_config(server.url, tmp_path), tmp_path / "out", environ=environ)
+        # Even a directory named with the token (a slip at 03:00) keeps it out of the records.
+        bundle = make_bundle(bundle_config(server.url, tmp_path), tmp_path / f"out-{TOKEN}", environ=environ)
     finally:
         server.stop()
     path = bundle.path
@@ -159,6 +176,10 @@ def test_no_token_reaches_any_byte_of_the_bundle(tmp_path):
     assert entry(path, "workers.json")["redaction"] == "secret values replaced"
     assert b"\x1b[2J" in (path / "metrics.txt").read_bytes()  # hostile, but evidence: kept raw
     assert f"pasted {REDACTED} by mistake" in (path / "timeline.txt").read_text()
+    (record,) = evidence_records(tmp_path / "audit.jsonl")
+    event = store.timeline(incident.id)[-1]
+    assert event.kind == "evidence" and REDACTED in event.text and TOKEN not in event.text
+    assert record["path"] == str(path).replace(TOKEN, REDACTED) and TOKEN not in json.dumps(record)
 
 
 def test_every_configured_token_is_redacted(tmp_path):
@@ -202,12 +223,15 @@ def test_console_audit_window_is_the_incidents_or_the_last_hour_and_bundles_neve
 
     windowed = make_bundle(config, tmp_path / "out", incident.id, clock=clock)
     assert texts(windowed) == ["during"]
+    taken = f"{windowed.path}, manifest.json sha256 {manifest_sha256(windowed.path)}"
+    assert store.timeline(incident.id)[-1].text == taken  # taken after the end: still on its timeline
     assert manifest(windowed.path)["console_audit_window"] == {
         "from": iso_time(1_800_001_000.0), "to": iso_time(1_800_002_000.0),
         "basis": f"incident {incident.id}, from its start to its end",
     }
     recent = make_bundle(config, tmp_path / "out", clock=clock)  # no open incident: the last hour
-    assert texts(recent) == ["after, within the last hour"]
+    assert texts(recent) == ["after, within the last hour", taken]  # the first bundle, as the audit log has it
+    assert evidence_records(tmp_path / "audit.jsonl")[-1]["incident"] is None
     assert manifest(recent.path)["incident"] is None and "incident.json" not in {p.name for p in recent.path.iterdir()}
     # Same second, same environment: a directory of its own, the first one untouched.
     assert recent.path.name == windowed.path.name + "-2"
@@ -267,6 +291,28 @@ def test_cli_writes_a_bundle_warns_per_failed_source_and_exits_by_what_was_writt
     assert sha256sum_check(bundle).returncode == 0
 
 
+def test_cli_records_the_bundle_on_the_incidents_timeline_and_in_the_audit_log(demo_server, tmp_path):
+    from console.audit import current_operator
+
+    config = write_config(tmp_path, demo_server.url)
+    incident = IncidentStore(tmp_path / "state.db").declare("Queue backing up", "SEV-2", "", "alice")
+    set_faults(demo_server, {"route": "/v1/dlq", "kind": "status", "status": 503})
+    made = evidence_cli(config, "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    (path,) = (tmp_path / "out").iterdir()
+    sha = manifest_sha256(path)
+    assert f"manifest.json sha256: {sha}" in made.stdout
+    event = IncidentStore(tmp_path / "state.db").timeline(incident.id)[-1]
+    operator = current_operator()
+    assert (event.kind, event.operator) == ("evidence", str(operator))
+    assert event.text == f"{path}, manifest.json sha256 {sha}"
+    (record,) = evidence_records(tmp_path / "audit.jsonl")
+    assert {key: record[key] for key in ("incident", "path", "manifest_sha256", "failed", "operator", "environment")} == {
+        "incident": incident.id, "path": str(path), "manifest_sha256": sha, "failed": ["dead-letters"],
+        "operator": operator.as_record(), "environment": "demo",
+    }
+
+
 async def test_E_on_the_incident_screen_writes_a_bundle_without_blocking_keys(demo_server, tmp_path):
     from screens.app import OpsConsoleApp
     from screens.dashboard import DashboardScreen
@@ -290,6 +336,13 @@ async def test_E_on_the_incident_screen_writes_a_bundle_without_blocking_keys(de
         about = manifest(bundle)
         assert about["incident"] == incident.id and about["failed"][0]["error"] == "timed out after 2s"
         assert sha256sum_check(bundle).returncode == 0
+        event = app.controls.store.timeline(incident.id)[-1]
+        assert (event.kind, event.text) == ("evidence", f"{bundle}, manifest.json sha256 {manifest_sha256(bundle)}")
+        (record,) = evidence_records(tmp_path / "audit.jsonl")
+        assert (record["path"], record["failed"], record["incident"]) == (str(bundle), ["backend-audit"], incident.id)
+        await pilot.press("i")  # and the incident screen shows it
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and "evidence" in screen_text(app), what="the event")
+        await pilot.press("escape")
 
         set_faults(demo_server)
         saved = lambda: sum(n.title == "Evidence bundle saved" for n in app._notifications)  # noqa: E731

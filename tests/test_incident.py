@@ -118,3 +118,21 @@ def test_cli_declares_updates_and_resolves_without_loading_textual(tmp_path):
     assert [r["type"] for r in records] == ["incident"] * 3
     assert records[0]["operator"] == {"user": "alice", "client": "10.0.0.7"}
     assert (tmp_path / "audit.jsonl").stat().st_mode & 0o777 == 0o600
+
+
+def test_cli_prints_hostile_titles_notes_and_names_inert(tmp_path):
+    config = write_config(tmp_path)
+    hostile = "\x1b[2J\x1b]52;c;cHduZWQ=\x07\u202e"  # erase the screen, write the clipboard, reverse the line
+    store = IncidentStore(tmp_path / "state.db")
+    incident = store.declare(f"Queue {hostile}stalled", "SEV-2", f"mallory{hostile}", f"mallory{hostile}")
+    noted = incident_cli(config, "status", "--note", f"ETA {hostile}09:30")
+    assert noted.returncode == 0, noted.stderr
+    assert store.timeline(incident.id)[-1].text.endswith(f"ETA {hostile}09:30")  # stored as typed
+    shown = incident_cli(config, "status")
+    listed = incident_cli(config, "list")
+    for run in (noted, shown, listed):
+        assert "\x1b" not in run.stdout + run.stderr and "\x07" not in run.stdout and "\u202e" not in run.stdout
+    inert = "␛[2J␛]52;c;cHduZWQ=␇<U+202E>"
+    assert f"Queue {inert}stalled" in shown.stdout and f"ETA {inert}09:30" in shown.stdout
+    assert f"commander mallory{inert}" in shown.stdout and f"mallory{inert}  declared" in shown.stdout
+    assert f"Queue {inert}stalled" in listed.stdout

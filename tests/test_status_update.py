@@ -1,21 +1,26 @@
 """Status updates: the countdown by severity, the composer's draft from the incident's
-records, and the composer driven by keys (copy over OSC 52, save, mark sent)."""
+records and the latest signals, and the composer driven by keys (copy over OSC 52, save,
+mark sent, a draft kept per incident across Esc, a fresh draft on ctrl+n)."""
 
 from __future__ import annotations
 
 import base64
 
 from console.config_runbooks import StatusUpdatesConfig
+from console.format import number
 from console.incident import Incident, IncidentStore
 from console.incident_record import read_record
-from console.status_update import PLACEHOLDER_NEXT, compose_update, sent_summary, update_due
+from console.models import Direction, Level, SignalReading, Snapshot, SourceState, Trend
+from console.poller import METRICS
+from console.status_update import PLACEHOLDER_NEXT, compose_update, impact, latest_readings, sent_summary, update_due
 from screens.app import OpsConsoleApp
 from screens.incident import IncidentScreen
 from screens.status_update import StatusUpdateScreen
 from screens.widgets.mode_line import ModeLine
 from tests.conftest import screen_text, wait_for
 from tests.test_actions import Clock, parts
-from tests.test_guarded_ui import shared_config
+from tests.test_dashboard import backend_metric
+from tests.test_guarded_ui import has_data, shared_config
 
 START = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 CADENCE = StatusUpdatesConfig()
@@ -48,7 +53,8 @@ async def test_draft_says_status_impact_scope_eta_next_actions_and_actions_taken
     inc = store.declare("Provider answering 503", "SEV-2", "", "bob")
     policy.incident_changed(store.current())
     record = read_record(store, audit, inc.id, config.runbooks.dirs, clock.now)
-    draft = compose_update(record, "prod-eu", CADENCE)
+    draft = compose_update(record, "prod-eu", CADENCE, None, "no metrics read yet")
+    assert "Impact: Provider answering 503. Now: signals unavailable: no metrics read yet" in draft
     assert "ETA: unknown" in draft and PLACEHOLDER_NEXT in draft and "- none yet" in draft
 
     clock.now += 300
@@ -58,11 +64,11 @@ async def test_draft_says_status_impact_scope_eta_next_actions_and_actions_taken
     assert (await executor.run(executor.confirm(executor.plan("drain-worker", ["w-03"]), "drain w-03"))).ok
     clock.now += 600
     record = read_record(store, audit, inc.id, config.runbooks.dirs, clock.now)
-    draft = compose_update(record, "prod-eu", CADENCE)
+    draft = compose_update(record, "prod-eu", CADENCE, ())
     lines = draft.splitlines()
     assert lines[0] == f"SEV-2 {inc.id} mitigating: Provider answering 503"
     assert "Status: mitigating (SEV-2), started 08:00 UTC, 15m ago" in lines
-    assert "Impact: Provider answering 503" in lines and "Scope: environment prod-eu" in lines
+    assert "Impact: Provider answering 503. Now: no signal at warn or crit" in lines and "Scope: environment prod-eu" in lines
     assert "ETA: 09:30 UTC" in lines
     next_actions = lines[lines.index("Next actions:") + 1 : lines.index("Actions taken:") - 1]
     assert len(next_actions) == 6 and next_actions[-1].startswith("- ... ") and "runbook steps" in next_actions[-1]
@@ -72,6 +78,129 @@ async def test_draft_says_status_impact_scope_eta_next_actions_and_actions_taken
     assert lines[-1] == "Next update by 08:45 UTC."
     assert sent_summary("\n\n  " + lines[0] + "\nmore") == lines[0]
     await executor.aclose()
+
+
+def test_impact_names_the_signals_at_warn_or_crit_in_the_tiles_words():
+    rising = Trend(Direction.RISING, 14 * 60, False, 0.5)
+    readings = (
+        SignalReading("queue_depth", "Queue depth", "jobs", 812, Level.CRIT, trend=rising, drain=True),
+        SignalReading("lease_conflict_rate", "Lease conflicts", "%", 6.5, Level.WARN, error="timed out after 3s"),
+        SignalReading("recovery_latency", "Recovery", "ms", 120, Level.OK, trend=rising),
+        SignalReading("backpressure", "Backpressure", "/min", None, Level.NODATA, note="collecting"),
+        SignalReading("terminal_error_rate", "Terminal errors", "%", 6.2, Level.CRIT),
+    )
+    assert impact("Queue backing up.", readings) == (
+        "Queue backing up. Now: Queue depth 812 jobs CRIT, rising for 14m, no drain; Terminal errors 6.20 % CRIT; "
+        "Lease conflicts 6.50 % WARN, last known, its query failing: timed out after 3s"
+    )
+    assert impact("Queue backing up", readings[2:4]) == "Queue backing up. Now: no signal at warn or crit"
+    hostile = "\x1b]52;c;cHduZWQ=\x07[bold]x"
+    assert impact(f"Queue {hostile}", None, f"stale 2m: {hostile}") == (
+        "Queue ␛]52;c;cHduZWQ=␇[bold]x. Now: signals unavailable: stale 2m: ␛]52;c;cHduZWQ=␇[bold]x"
+    )
+
+    # What the dashboard's snapshot gives: nothing yet, a stale metrics source, or its readings.
+    assert latest_readings(None, START) == (None, "no metrics read yet")
+    fresh = Snapshot(START, {METRICS: SourceState(METRICS, ok_at=START - 1)}, readings)
+    assert latest_readings(fresh, START) == (readings, "")
+    stale = Snapshot(START, {METRICS: SourceState(METRICS, ok_at=START - 150, error="connection refused")}, readings)
+    assert latest_readings(stale, START) == (None, "stale 2m: connection refused")
+
+
+def impact_line(text: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith("Impact: "))
+
+
+async def open_composer(app, pilot, key: str = "u") -> StatusUpdateScreen:
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, StatusUpdateScreen), what="the composer")
+    return app.screen
+
+
+async def test_draft_names_the_queue_depth_of_the_backlog_and_says_when_signals_are_unavailable(demo_server, tmp_path):
+    demo_server.sim.set_scenario("backlog")
+    demo_server.sim.advance(900)
+    depth = backend_metric(demo_server, "oris_runtime_queue_depth")
+    assert depth >= 500  # crit in the shipped config
+    IncidentStore(tmp_path / "state.db").declare("Queue backing up", "SEV-2", "", "bob")
+    app = OpsConsoleApp(shared_config(demo_server.url, tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: has_data(app) and app.incident is not None, what="data and the incident")
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.incident is not None, what="the incident screen")
+        composer = await open_composer(app, pilot)
+        assert impact_line(composer.text).startswith(f"Impact: Queue backing up. Now: Queue depth {number(depth)} jobs CRIT")
+
+        # The backend goes away: a fresh draft (ctrl+n) invents no numbers, and says why.
+        demo_server.stop()
+        await wait_for(pilot, lambda: app.dashboard.snapshot.source(METRICS).error, what="the metrics source to fail")
+        before = composer.text
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: "signals unavailable" in composer.text, what="a fresh draft")
+        line = impact_line(composer.text)
+        assert line.startswith("Impact: Queue backing up. Now: signals unavailable: stale ") and "connection refused" in line
+        assert "Queue depth" not in composer.text
+        await pilot.press("ctrl+z")  # the fresh draft was one edit: the text before comes back
+        assert composer.text == before
+
+
+async def test_esc_keeps_the_edited_draft_per_incident_until_it_is_marked_sent(demo_server, tmp_path):
+    store = IncidentStore(tmp_path / "state.db")
+    first = store.declare("Provider answering 503", "SEV-2", "", "bob")
+    app = OpsConsoleApp(shared_config(demo_server.url, tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.incident is not None, what="the incident")
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.incident is not None, what="the incident screen")
+        composer = await open_composer(app, pilot)
+        await pilot.press("escape")  # an untouched fresh draft is not worth keeping
+        assert isinstance(app.screen, IncidentScreen) and app.update_drafts == {}
+
+        composer = await open_composer(app, pilot)
+        fresh = composer.text
+        await pilot.press(*"Hello. ")
+        await pilot.press("escape")
+        assert isinstance(app.screen, IncidentScreen)
+        composer = await open_composer(app, pilot)
+        assert composer.text == "Hello. " + fresh
+        assert "The draft you kept" in screen_text(app)
+
+        # Another incident becomes the current one: its composer starts fresh, and the kept
+        # draft waits for its own incident.
+        await pilot.press("escape")
+        second = store.declare("Storage errors", "SEV-1", "", "bob")
+        await wait_for(pilot, lambda: app.incident.id == second.id, what="the SEV-1 as the current incident")
+        composer = await open_composer(app, pilot)
+        assert composer.text.startswith(f"SEV-1 {second.id}") and "Hello." not in composer.text
+        await pilot.press("escape")
+        store.resolve(second.id, "bob")
+        await wait_for(pilot, lambda: app.incident.id == first.id, what="the first incident as current again")
+        composer = await open_composer(app, pilot)
+        assert composer.text.startswith("Hello. ")
+
+        # ctrl+n replaces the kept text with a fresh draft; closed untouched, nothing is kept.
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: not composer.text.startswith("Hello. "), what="a fresh draft")
+        await pilot.press("escape")
+        assert first.id not in app.update_drafts
+
+        # While a draft is kept, the palette offers a fresh one too.
+        await open_composer(app, pilot)
+        await pilot.press(*"Again. ", "escape")
+        assert app.update_drafts[first.id].startswith("Again. ")
+        await pilot.press("ctrl+p", *"Fresh status update")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, StatusUpdateScreen), what="the composer from the palette")
+        composer = app.screen
+        assert composer.text.startswith(f"SEV-2 {first.id}")
+        await pilot.press(*"Sent: ")
+        await pilot.press("ctrl+r")  # marked sent: the draft is done with
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen), what="the composer to close")
+        assert app.update_drafts == {} and store.timeline(first.id)[-1].text.startswith("Sent: SEV-2")
+        composer = await open_composer(app, pilot)
+        assert not composer.text.startswith("Sent: ")
+        await pilot.press("escape")
 
 
 def badge(app) -> object:

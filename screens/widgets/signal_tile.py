@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from console.format import drain_text, number, resample, sparkline, trend_short
+from console.format import drain_text, resample, sparkline, trend_short, value_words
 from console.models import Level, SignalReading
 from console.text import plain
 from screens.widgets.quiet_static import QuietStatic
@@ -19,9 +19,7 @@ def value_text(reading: SignalReading, width: int = 80) -> Text:
     if reading.value is None:
         return Text(reading.note or "no data", style="dim italic")
     style = LEVEL_STYLES[reading.level]
-    level = f" {reading.level.value.upper()}" if reading.level in (Level.WARN, Level.CRIT) else ""
-    unit = f" {plain(reading.unit)}" if reading.unit else ""
-    value = number(reading.value)
+    value, unit, level = value_words(reading)
     if len(value + unit + level) > width:
         unit = ""
     return Text.assemble((value, style), (unit, "dim"), (level, style))
