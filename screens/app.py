@@ -20,7 +20,8 @@ from screens.controls_app import ControlsApp
 from screens.dashboard import DashboardScreen
 from screens.help import HelpScreen
 from screens.messages import PollFailed, SnapshotLoaded
-from screens.runbooks import RunbookListScreen, RunbookScreen
+from screens.runbook_list import RunbookListScreen
+from screens.runbook_view import RunbookScreen
 from screens.signals import SignalsScreen
 from screens.widgets.alerts_panel import AlertsPanel
 

@@ -21,7 +21,8 @@ from console.runbook_model import Runbook
 from console.runbook_suggest import Suggestion, suggest
 from console.text import plain
 from screens.runbook_messages import RunbooksLoaded
-from screens.runbooks import RunbookListScreen, RunbookScreen, read_runbooks
+from screens.runbook_list import RunbookListScreen, read_runbooks
+from screens.runbook_view import RunbookScreen
 from screens.widgets.alerts_panel import AlertsPanel
 from screens.widgets.dead_letter_panel import DeadLetterPanel
 from screens.widgets.health_bar import HealthBar

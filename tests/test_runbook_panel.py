@@ -9,7 +9,8 @@ from console.config_runbooks import RunbooksConfig
 from console.runbook_progress import progress
 from screens.app import OpsConsoleApp
 from screens.modals.confirm import ConfirmScreen
-from screens.runbooks import RunbookListScreen, RunbookScreen
+from screens.runbook_list import RunbookListScreen
+from screens.runbook_view import RunbookScreen
 from tests.conftest import screen_text, wait_for
 from tests.test_guarded_ui import has_data, notices, shared_config
 from tests.test_runbooks import IN_ORDER

@@ -65,7 +65,7 @@ async def test_a_filter_typed_straight_after_opening_the_dead_letter_screen_is_k
 
 
 async def test_a_runbook_typed_straight_after_k_opens(demo_server):
-    from screens.runbooks import RunbookScreen
+    from screens.runbook_view import RunbookScreen
 
     app = OpsConsoleApp(config_for(demo_server.url))
     async with app.run_test(size=(80, 24)) as pilot:
