@@ -47,9 +47,23 @@ class DemoBackend:
         config = re.sub(r'(?m)^base_url = ".*"', f'base_url = "{self.url}"', (HERE / "config.toml").read_text())
         if self.refresh_s is not None:
             config = re.sub(r"(?m)^refresh_interval_s = \S+", f"refresh_interval_s = {self.refresh_s}", config)
-        self.config_path = Path(self._tmp.name) / "config.toml"
+        # The shipped runbooks, and incident state and audit log of the run's own, never the user's.
+        tmp = Path(self._tmp.name)
+        config = re.sub(r'(?m)^dirs = \["runbooks"\]', f'dirs = ["{HERE / "runbooks"}"]', config)
+        config = re.sub(r'(?m)^state_path = ""', f'state_path = "{tmp / "incidents.db"}"', config)
+        config = re.sub(r'(?m)^path = ""( +# JSON Lines)', rf'path = "{tmp / "audit.jsonl"}"\1', config)
+        self.config_path = tmp / "config.toml"
         self.config_path.write_text(config)
         return self
+
+    def declare(self, title: str, severity: str) -> None:
+        """Open an incident in the run's state file, as `opsconsole incident declare` does."""
+        subprocess.run(
+            [sys.executable, "-m", "console.cli", "--config", str(self.config_path), "incident", "declare", title, "--severity", severity],
+            cwd=HERE,
+            check=True,
+            capture_output=True,
+        )
 
     def __exit__(self, *exc: object) -> None:
         if self._proc is not None and self._proc.poll() is None:
