@@ -71,7 +71,11 @@ def checklist_progress(ticks: Iterable[Tick], runbooks: Mapping[str, Runbook]) -
             continue
         states = []
         for step in steps:
-            tick = rows.pop(step.key, None)
+            tick = rows.get(step.key)
+            if tick is not None and tick.text == step.text:  # else listed apart: made on other words
+                del rows[step.key]
+            else:
+                tick = None
             if tick is None:
                 states.append(StepState(step.key, step.text, step.checked))
             else:

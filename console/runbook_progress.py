@@ -1,8 +1,9 @@
 """Which runbook steps are done during an incident, from the ticks in the incident store.
 
 The store keeps only the latest tick or untick of each step; a step that is `- [x]` in
-the source and was never touched counts as done. Ticks of steps the runbook no longer has
-(the file changed) are left out of the count rather than inflating it.
+the source and was never touched counts as done. Ticks of steps the runbook no longer has,
+and ticks made when the step under that key read differently (the file was edited and
+steps moved), are left out of the count rather than claiming a step nobody did.
 """
 
 from __future__ import annotations
@@ -28,8 +29,14 @@ def latest_ticks(runbook: Runbook, ticks: Iterable[Tick]) -> dict[str, Tick]:
     return {tick.step: tick for tick in ticks if tick.runbook == runbook.id}
 
 
-def is_done(step: Step, latest: dict[str, Tick]) -> bool:
+def tick_of(step: Step, latest: dict[str, Tick]) -> Tick | None:
+    """The step's tick, if it was made on these same words."""
     tick = latest.get(step.key)
+    return tick if tick is not None and tick.text == step.text else None
+
+
+def is_done(step: Step, latest: dict[str, Tick]) -> bool:
+    tick = tick_of(step, latest)
     return tick.ticked if tick is not None else step.checked
 
 

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "s3cret-token-value-42"
 START = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 HOSTILE_NOTE = "fix | deploy\n| injected | row |\x1b[2J [bold]x[/]"
+# A tick counts only on the words it was made on: these are the shipped runbook's.
+PAUSE_STEP = "Pause intake so the backlog stops growing; producers keep their work and resend it later."
 SECTIONS = ["Summary", "Severity", "Duration", "Timeline", "Actions taken", "Checklist completion", "Root cause", "Contributing factors", "Action items"]
 
 
@@ -40,7 +42,7 @@ def resolved_incident(tmp_path, monkeypatch):
         clock.now += 60
         store.add_event(inc.id, "carol", "note", HOSTILE_NOTE)
         store.add_event(inc.id, "carol", "note", f"tried curl -H 'Authorization: Bearer {TOKEN}'")
-        store.tick(inc.id, "queue-backlog", "dispatch-stalled/3.1", "Pause intake so the backlog stops growing", True, "carol")
+        store.tick(inc.id, "queue-backlog", "dispatch-stalled/3.1", PAUSE_STEP, True, "carol")
         store.tick(inc.id, "gone-book", "steps/1", "Restart the thing", True, "dave")
         clock.now += 60
         store.set_severity(inc.id, "SEV-2", "bob")

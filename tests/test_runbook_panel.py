@@ -207,3 +207,19 @@ async def test_text_after_the_last_step_is_shown_below_it_in_the_order_written(d
         assert screen.runbook.sections[screen.blocks[screen.cursor].section_index].slug == "done"
         await pilot.press("left_square_bracket")
         assert screen.cursor == 0
+
+
+def test_a_tick_made_on_other_words_is_shown_with_them_and_not_as_done():
+    from rich.console import Console
+
+    from screens.widgets.runbook_blocks import step_renderable
+
+    from console.incident import Tick
+    from console.runbook_model import Step
+
+    step = Step("dispatch-stalled/3", "Pause intake")
+    old = Tick("queue-backlog", step.key, "Restart the broker", True, "bob", 1.0)
+    console = Console(width=100, record=True)
+    console.print(step_renderable(step, 0, False, old, {}, {}, frozenset()))
+    shown = console.export_text()
+    assert "when it read: Restart the broker. Not counted" in shown and "Pause intake" in shown

@@ -26,8 +26,9 @@ RUNBOOK = Runbook(
 )
 
 
-def tick(step: str, ticked: bool = True, runbook: str = "queue-backlog") -> Tick:
-    return Tick(runbook, step, "words", ticked, "bob", 1.0)
+def tick(step: str, ticked: bool = True, runbook: str = "queue-backlog", text: str | None = None) -> Tick:
+    words = {s.key: s.text for s in RUNBOOK.steps()}
+    return Tick(runbook, step, text if text is not None else words.get(step, "gone"), ticked, "bob", 1.0)
 
 
 def test_progress_counts_nested_steps_source_ticks_and_the_latest_tick_only():
@@ -36,6 +37,9 @@ def test_progress_counts_nested_steps_source_ticks_and_the_latest_tick_only():
     assert str(progress(RUNBOOK, ticks)) == "2/4"  # an untick overrides the file's [x]
     # Another runbook's ticks and ticks of steps the file no longer has do not count.
     assert str(progress(RUNBOOK, [tick("dispatch-stalled/3", runbook="other"), tick("gone/9")])) == "1/4"
+    # The file was edited and another step now has that key: the old tick is not counted.
+    assert str(progress(RUNBOOK, [tick("dispatch-stalled/3", text="Restart the broker")])) == "1/4"
+    assert str(progress(RUNBOOK, [tick("dispatch-stalled/2", ticked=False, text="Something else")])) == "1/4"
 
 
 def reading(name: str, level: Level) -> SignalReading:
@@ -69,3 +73,4 @@ def test_nothing_is_suggested_when_quiet_silenced_or_without_data():
     assert suggest(RULES, snapshot(Level.NODATA)) is None
     assert suggest(RULES, snapshot(Level.OK, alert("WorkersDown", silenced=True))) is None
     assert suggest(RULES, Snapshot(1.0)) is None  # no poll yet: no signals, no alerts source
+

@@ -93,10 +93,14 @@ def step_renderable(
     signal_names: frozenset[str],
 ) -> RenderableType:
     body: list[RenderableType] = [Text(plain(step.text), style="dim" if done else "")]
+    same_words = tick is not None and tick.text == step.text
     if tick is not None:
         who = f"{'ticked' if tick.ticked else 'unticked'} by {plain(tick.operator, 40)} at {_clock(tick.at)}"
-        body.append(Text(who, style="green" if tick.ticked else "yellow"))
-    elif step.checked:
+        if same_words:
+            body.append(Text(who, style="green" if tick.ticked else "yellow"))
+        else:  # the runbook was edited under the tick: say so rather than count it
+            body.append(Text(f"⚠ {who} when it read: {plain(tick.text, 200)}. Not counted; tick again if it applies.", style="bold yellow"))
+    if step.checked and not same_words:
         body.append(Text("ticked in the runbook itself", style="dim"))
     if step.detail:
         body.append(Text(inert_lines(step.detail)))
