@@ -60,7 +60,7 @@ async def test_draft_says_status_impact_scope_eta_next_actions_and_actions_taken
     clock.now += 300
     store.set_status(inc.id, "mitigating", "bob")
     store.add_event(inc.id, "carol", "note", "provider says ETA 09:30 UTC")
-    store.tick(inc.id, "queue-backlog", "dispatch-stalled/3.1", "Pause intake so the backlog stops growing", True, "carol")
+    store.tick(inc.id, "queue-backlog", "dispatch-stalled/3.1", "Pause intake so the backlog stops growing; producers keep their work and resend it later.", True, "carol")
     assert (await executor.run(executor.confirm(executor.plan("drain-worker", ["w-03"]), "drain w-03"))).ok
     clock.now += 600
     record = read_record(store, audit, inc.id, config.runbooks.dirs, clock.now)

@@ -108,7 +108,11 @@ def test_shipped_config_points_at_runbooks_the_record_reads(tmp_path):
     config = config_for("http://127.0.0.1:9")
     store = IncidentStore(tmp_path / "state.db", clock=Clock(START))
     incident = store.declare("Queue stalled", "SEV-2", "", "bob")
-    store.tick(incident.id, "queue-backlog", "dispatch-stalled/3.1", "Pause intake", True, "carol")
+    from console.runbooks import load_runbooks
+
+    [runbook] = [r for r in load_runbooks(config.runbooks.dirs) if r.id == "queue-backlog"]
+    step = next(s for s in runbook.steps() if s.key == "dispatch-stalled/3.1")
+    store.tick(incident.id, "queue-backlog", step.key, step.text, True, "carol")
     (tmp_path / "audit.jsonl").write_text(json.dumps({"type": "incident"}) + "\n")
     record = read_record(store, AuditLog(tmp_path / "audit.jsonl"), incident.id, config.runbooks.dirs, START + 60)
     [progress] = record.checklist
