@@ -73,3 +73,19 @@ async def test_a_runbook_typed_straight_after_k_opens(demo_server):
         burst(app, "k", *typed("dead"), "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunbookScreen), what="the runbook")
         assert app.screen.runbook.id == "dead-letters"
+
+
+async def test_keys_typed_right_after_enter_go_to_the_next_prompt(demo_server, tmp_path):
+    config = config_for(
+        demo_server.url,
+        incident=IncidentConfig(state_path=str(tmp_path / "state.db")),
+        audit=AuditConfig(path=str(tmp_path / "audit.jsonl")),
+    )
+    app = OpsConsoleApp(config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("i", "D")  # the title prompt is open and has focus
+        # Enter closes it and opens the severity prompt; what follows at once belongs there.
+        burst(app, *typed("workers hung"), "enter", *["backspace"] * 5, *typed("SEV-1"), "enter")
+        await wait_for(pilot, lambda: app.controls.store.current() is not None, what="the declared incident")
+        incident = app.controls.store.current()
+        assert (incident.title, incident.severity) == ("workers hung", "SEV-1")
