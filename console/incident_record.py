@@ -16,6 +16,7 @@ from console.audit import AuditLog
 from console.redaction import redact
 from console.incident import Incident, IncidentStore, Tick
 from console.runbook_model import Runbook
+from console.runbook_progress import tick_of
 from console.timeline import ActionTaken, TimelineEntry, actions_in, merge
 
 WHOLE_TIMELINE = 1_000_000  # the export wants every event, not the screen's newest few hundred
@@ -56,7 +57,8 @@ class RunbookProgress:
 def checklist_progress(ticks: Iterable[Tick], runbooks: Mapping[str, Runbook]) -> list[RunbookProgress]:
     """Per runbook ticked during the incident: every step, ticked or not, in runbook order.
 
-    A step checked in the source and never touched counts as ticked (the store's rule)."""
+    A step checked in the source and never touched counts as ticked; a tick counts only on
+    the words it was made on (console/runbook_progress.py, the panel's rule too)."""
     by_runbook: dict[str, dict[str, Tick]] = {}
     for tick in ticks:
         by_runbook.setdefault(tick.runbook, {})[tick.step] = tick
@@ -71,14 +73,11 @@ def checklist_progress(ticks: Iterable[Tick], runbooks: Mapping[str, Runbook]) -
             continue
         states = []
         for step in steps:
-            tick = rows.get(step.key)
-            if tick is not None and tick.text == step.text:  # else listed apart: made on other words
-                del rows[step.key]
-            else:
-                tick = None
+            tick = tick_of(step, rows)  # a tick made on other words stays in rows: listed apart
             if tick is None:
                 states.append(StepState(step.key, step.text, step.checked))
             else:
+                del rows[step.key]
                 states.append(StepState(step.key, step.text, tick.ticked, tick.operator, tick.at))
         states += [StepState(t.step, t.text, t.ticked, t.operator, t.at, in_runbook=False) for t in rows.values()]
         progress.append(RunbookProgress(runbook_id, runbook.title, len(steps), tuple(states)))

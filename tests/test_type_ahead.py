@@ -8,10 +8,11 @@ import unicodedata
 from textual import events
 from textual.app import _character_to_key, _get_unicode_name_from_key
 
-from console.config_actions import AuditConfig, IncidentConfig
 from screens.app import OpsConsoleApp
 from screens.dead_letters import DeadLetterScreen
+from screens.runbook_view import RunbookScreen
 from tests.conftest import config_for, wait_for
+from tests.test_guarded_ui import shared_config
 
 
 def burst(app, *keys: str) -> None:
@@ -36,12 +37,7 @@ def typed(text: str) -> list[str]:
 
 
 async def test_a_title_typed_straight_after_the_declare_key_is_kept(demo_server, tmp_path):
-    config = config_for(
-        demo_server.url,
-        incident=IncidentConfig(state_path=str(tmp_path / "state.db")),
-        audit=AuditConfig(path=str(tmp_path / "audit.jsonl")),
-    )
-    app = OpsConsoleApp(config)
+    app = OpsConsoleApp(shared_config(demo_server.url, tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.2)
         # i opens the incident screen, D the title prompt; the title and Enter follow at once,
@@ -63,10 +59,7 @@ async def test_a_filter_typed_straight_after_opening_the_dead_letter_screen_is_k
         await wait_for(pilot, lambda: app.focused is not None and getattr(app.focused, "value", None) == "timeout", what="the filter text")
 
 
-
 async def test_a_runbook_typed_straight_after_k_opens(demo_server):
-    from screens.runbook_view import RunbookScreen
-
     app = OpsConsoleApp(config_for(demo_server.url))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.2)
@@ -76,12 +69,7 @@ async def test_a_runbook_typed_straight_after_k_opens(demo_server):
 
 
 async def test_keys_typed_right_after_enter_go_to_the_next_prompt(demo_server, tmp_path):
-    config = config_for(
-        demo_server.url,
-        incident=IncidentConfig(state_path=str(tmp_path / "state.db")),
-        audit=AuditConfig(path=str(tmp_path / "audit.jsonl")),
-    )
-    app = OpsConsoleApp(config)
+    app = OpsConsoleApp(shared_config(demo_server.url, tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("i", "D")  # the title prompt is open and has focus
         # Enter closes it and opens the severity prompt; what follows at once belongs there.
