@@ -116,6 +116,7 @@ def plan_action(
     chunk_size: int = 100,
     batch_max: int = 10000,
     meta: Mapping[str, str] | None = None,
+    config_vars: Mapping[str, str] | None = None,
 ) -> Plan:
     values = dict(values or {})
     targets = tuple(dict.fromkeys(targets))  # a target twice is still one target
@@ -134,7 +135,8 @@ def plan_action(
         if name not in values or values[name] == "":
             raise ActionError(f"{param.prompt or name} is required")
         _check(name, values[name], param)
-    filled = {**values, "count": str(len(targets))}
+    # The config's vars (the environment's kube context ...) are trusted: no pattern applies.
+    filled = {**(config_vars or {}), **values, "count": str(len(targets))}
     if targets and not action.batch:
         filled["id"] = targets[0]
     chunks = chunked(targets, chunk_size) if action.batch else [targets]

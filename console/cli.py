@@ -11,7 +11,16 @@ import os
 import sys
 from pathlib import Path
 
-from console.config import Config, ConfigError, ConfigProblem, check_tokens, find_config, load_config, shipped_config_path
+from console.config import (
+    Config,
+    ConfigError,
+    ConfigProblem,
+    check_tokens,
+    find_config,
+    load_config,
+    profile_config_path,
+    shipped_config_path,
+)
 
 EXIT_CONFIG = 2
 
@@ -51,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Terminal operations console for on-call engineers.",
     )
     parser.add_argument("--config", metavar="PATH", help="config file (default: $OPSCONSOLE_CONFIG, ./config.toml, user config dir)")
+    parser.add_argument("--profile", metavar="NAME", help="a shipped profile's config (profiles/NAME); with --demo the backend speaks that system's API")
+    parser.add_argument("--env", metavar="NAME", help="open on this environment of the config's [environments]")
     parser.add_argument("--demo", action="store_true", help="start the built-in demo backend in-process and watch it")
     demo = parser.add_argument_group("demo backend (with --demo)")
     _add_sim_options(demo)
@@ -66,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
     sim.add_argument("--port", type=int, default=8080)
     sim.add_argument("--token-env", default="", metavar="NAME", help="require the bearer token held in this environment variable")
+    sim.add_argument("--profile", default="runtime", metavar="NAME", help="which system's API to speak (a profile name; default runtime)")
     _add_sim_options(sim)
 
     from console.evidence_cli import add_evidence_parser
@@ -79,9 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check_config(path_arg: str | None, online: bool) -> int:
+def _check_config(path_arg: str | None, online: bool, profile: str | None = None) -> int:
     try:
-        path = find_config(path_arg)
+        path = profile_config_path(profile) if profile and not path_arg else find_config(path_arg)
         config = load_config(path)
         check_tokens(config)
         from console.runbook_check import check_runbooks
@@ -114,9 +126,12 @@ def _run_sim(args: argparse.Namespace) -> int:
     try:
         server = DemoServer(
             host=args.host, port=args.port, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers,
-            held_leases=args.held_leases, dlq_preload=args.dlq_preload,
+            held_leases=args.held_leases, dlq_preload=args.dlq_preload, profile=args.profile,
             token=os.environ.get(args.token_env, "") if args.token_env else "",
         )
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
@@ -126,10 +141,23 @@ def _run_sim(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_for_ui(args: argparse.Namespace) -> Config:
+def _config_path(args: argparse.Namespace) -> Path:
+    if args.config and args.profile:
+        raise ConfigError(None, [ConfigProblem("--profile", repr(args.profile), "give --config or --profile, not both")])
+    if args.profile:
+        return profile_config_path(args.profile)
     # --demo never falls back to a found config: a prod config must not be mixed with the demo.
-    path = Path(args.config) if args.config else shipped_config_path() if args.demo else find_config(None)
-    return load_config(path)
+    return Path(args.config) if args.config else shipped_config_path() if args.demo else find_config(None)
+
+
+def _load_for_ui(args: argparse.Namespace) -> Config:
+    config = load_config(_config_path(args))
+    if args.env:
+        try:
+            config = config.for_environment(args.env)
+        except ValueError as exc:
+            raise ConfigError(None, [ConfigProblem("--env", repr(args.env), str(exc))]) from None
+    return config
 
 
 def _run_console(args: argparse.Namespace) -> int:
@@ -145,7 +173,7 @@ def _run_console(args: argparse.Namespace) -> int:
 
         server = DemoServer(
             port=0, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers,
-            held_leases=args.held_leases, dlq_preload=args.dlq_preload,
+            held_leases=args.held_leases, dlq_preload=args.dlq_preload, profile=args.profile or "runtime",
         ).start()
         server.sim.faults.replace(args.fault)
         config = config.pointed_at(server.url)
@@ -185,7 +213,7 @@ def _run_evidence(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "check-config":
-        return _check_config(args.path, args.online)
+        return _check_config(args.path, args.online, args.profile)
     if args.command == "sim":
         return _run_sim(args)
     if args.command == "incident":

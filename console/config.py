@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from console.config_actions import ActionConfig, AuditConfig, IncidentConfig, PolicyConfig
+from console.config_actions import BUILTIN_PARAMS, ActionConfig, AuditConfig, IncidentConfig, PolicyConfig
 from console.config_base import Severity, Strict, unique_names
 from console.config_runbooks import RunbooksConfig, StatusUpdatesConfig
 
@@ -31,6 +31,27 @@ def _checked_url(value: str) -> str:
     return value.rstrip("/")
 
 
+class Paging(Strict):
+    """How a list is read page by page: the query parameters it takes and how the next page is found."""
+
+    style: Literal["offset", "page", "cursor"] = "offset"
+    """`offset`: skip N items; `page`: page numbers; `cursor`: an opaque token from the last answer."""
+    limit: str = "limit"
+    """Query parameter for the page size."""
+    offset: str = "offset"
+    """style offset: query parameter for the index of the first item."""
+    page: str = "page"
+    """style page: query parameter for the page number."""
+    first_page: Annotated[int, Field(ge=0, le=1)] = 1
+    """style page: the number of the first page (0 or 1)."""
+    cursor: str = "cursor"
+    """style cursor: query parameter that carries the cursor."""
+    next_cursor: str = "next_cursor"
+    """style cursor: dotted path to the next page's cursor in an answer (empty or null on the last page)."""
+    max_limit: Annotated[int, Field(ge=1, le=10000)] = 500
+    """Largest page the API accepts."""
+
+
 class FieldMap(Strict):
     """Where a list of records lives in an API response and which JSON field is what."""
 
@@ -43,12 +64,48 @@ class FieldMap(Strict):
     fields: dict[str, str] = Field(default_factory=dict)
     """Record attribute → dotted path inside one list item. Missing entries use the attribute name."""
 
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with / (it is relative to api.base_url)")
+        return value
+
 
 class DeadLetterMap(FieldMap):
     total: str = "total"
     """Dotted path to the size of the whole dead-letter queue ("" to count the page)."""
     error_classes: str = ""
     """Dotted path to {error class: count} over the whole queue ("" to count the page)."""
+    paging: Paging = Field(default_factory=Paging)
+    """How the dead-letter screen and batches walk the queue."""
+    filters: dict[Literal["error_class", "text"], str] = Field(default_factory=dict)
+    """Filter → query parameter the API filters on, e.g. { error_class = "error_class", text = "q" }.
+    A filter the API does not take is not offered (the console never filters a page and calls it the queue)."""
+
+
+class HealthCheckConfig(Strict):
+    """One service's health endpoint."""
+
+    name: str = Field(min_length=1, max_length=30)
+    """Service name shown on the dashboard, e.g. "backend" or "pdf-worker"."""
+    path: str
+    """Request path relative to `api.base_url`, e.g. /health."""
+    status: str = "status"
+    """Dotted path to the status word ("" when the HTTP status alone decides)."""
+    ok: list[str] = Field(default_factory=lambda: ["ok", "healthy", "pass", "up"])
+    """Status words that mean healthy (compared without case)."""
+    checks: str = "checks"
+    """Dotted path to {component: state} ("" for none)."""
+    details: dict[str, str] = Field(default_factory=dict)
+    """Label → dotted path of extra facts shown with the service, e.g. { model = "model.version" }."""
+
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with / (it is relative to api.base_url)")
+        return value
 
 
 class TokenSource(Strict):
@@ -79,16 +136,25 @@ class ApiConfig(TokenSource):
     """Base URL of the operations API, e.g. http://127.0.0.1:8080."""
     timeout_s: Annotated[float, Field(gt=0, le=120)] = 3.0
     """Per-request deadline. A source slower than this is marked stale; keys never wait on it."""
-    health_path: str = "/healthz"
-    jobs: FieldMap
-    workers: FieldMap
-    leases: FieldMap
-    dead_letters: DeadLetterMap
+    health: list[HealthCheckConfig] = Field(default_factory=lambda: [HealthCheckConfig(name="api", path="/healthz")])
+    """Every service's health endpoint, shown in this order."""
+    jobs: FieldMap | None = None
+    workers: FieldMap | None = None
+    leases: FieldMap | None = None
+    dead_letters: DeadLetterMap | None = None
+    """Each list is optional: a panel whose list the API does not offer is not shown."""
 
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         return _checked_url(value)
+
+    @field_validator("health")
+    @classmethod
+    def _unique_services(cls, health: list[HealthCheckConfig]) -> list[HealthCheckConfig]:
+        if not health:
+            raise ValueError("give at least one health endpoint")
+        return list(unique_names(health, "api.health"))
 
 
 class HistoryConfig(Strict):
@@ -141,6 +207,27 @@ MetricsConfig = Annotated[ScrapeMetricsConfig | PrometheusMetricsConfig, Field(d
 Trend = Literal["rising", "falling", "flat"]
 
 
+class JsonValueConfig(Strict):
+    """A number read from a JSON endpoint of the API (queue counters, stats pages)."""
+
+    path: str
+    """Request path relative to `api.base_url`, e.g. /api/jobs/metrics. Signals sharing a path share one request."""
+    value: str
+    """Dotted path to the number: in the body, or in each item when `items` is set."""
+    items: str = ""
+    """Dotted path to a list with one series per item (e.g. one per shard); "" for one number."""
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Label → dotted path (in the item, or in the body without `items`): what tells series
+    apart or says what a number is about, e.g. { shard = "shard" } or { model = "model.version" }."""
+
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with / (it is relative to api.base_url)")
+        return value
+
+
 class SignalConfig(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     """Identifier, used in keys and rules (lower_snake_case)."""
@@ -151,9 +238,13 @@ class SignalConfig(Strict):
     labels: dict[str, str] = Field(default_factory=dict)
     """Scrape source: only samples whose labels equal these are used."""
     kind: Literal["gauge", "counter"] = "gauge"
-    """Scrape source: a counter is shown as a rate between two scrapes, never as its raw total."""
+    """Scrape or json: a counter is shown as a rate between two readings, never as its raw total."""
     query: str = ""
     """Prometheus source: the PromQL expression (write rate() yourself for counters)."""
+    model_config = ConfigDict(Strict.model_config, populate_by_name=True)
+    json_value: JsonValueConfig | None = Field(default=None, alias="json")
+    """`json` in the file. Either source: read the number from the API's JSON instead
+    (`kind` applies as for `metric`)."""
     aggregate: Literal["sum", "max", "min"] = "sum"
     """How several series become the tile's one number (the largest are listed too)."""
     scale: float = 1.0
@@ -216,9 +307,36 @@ class ExitCriterionConfig(ConditionConfig):
     """Shown with met / not met and how long it has held."""
 
 
+ENVIRONMENT_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
+
+
+class EnvironmentConfig(TokenSource):
+    """One environment of the same system (prod-eu, prod-us, staging): where it is, and the
+    values its exec actions need. Unset keys keep the top-level config's value."""
+
+    base_url: str = ""
+    """api.base_url in this environment."""
+    metrics_url: str = ""
+    """metrics.url in this environment (the /metrics endpoint, or Prometheus)."""
+    alertmanager_url: str = ""
+    """alertmanager.url in this environment."""
+    vars: dict[str, str] = Field(default_factory=dict)
+    """Values for {placeholders} in actions here, e.g. { context = "prod-eu", namespace = "docs" }."""
+
+    @field_validator("base_url", "metrics_url", "alertmanager_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _checked_url(value) if value else value
+
+
 class Config(Strict):
     environment: str = Field(min_length=1, max_length=40)
-    """Name shown in the header and every confirmation (prod-eu, staging, demo ...)."""
+    """Name shown in the header and every confirmation (prod-eu, staging, demo ...). With
+    [environments], the one the console opens on (`--env` picks another)."""
+    environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
+    """Several environments of one system; a key switches between them."""
+    vars: dict[str, str] = Field(default_factory=dict)
+    """Values for {placeholders} in actions (an environment's `vars` override these)."""
     refresh_interval_s: float = 2.0
     """Seconds between polls; polls never overlap, so this is a minimum gap."""
     heartbeat_stale_s: Annotated[float, Field(gt=0)] = 15.0
@@ -247,6 +365,14 @@ class Config(Strict):
     # -- runbooks and status updates (console/config_runbooks.py) ------------------------
     runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
     status_updates: StatusUpdatesConfig = Field(default_factory=StatusUpdatesConfig)
+
+    @field_validator("environments")
+    @classmethod
+    def _environment_names(cls, environments: dict[str, EnvironmentConfig]) -> dict[str, EnvironmentConfig]:
+        for name in environments:
+            if not re.match(ENVIRONMENT_NAME, name):
+                raise ValueError(f"environment name {name!r} must be letters, digits, '.', '_' or '-' (at most 40)")
+        return environments
 
     @field_validator("actions")
     @classmethod
@@ -277,15 +403,24 @@ class Config(Strict):
         prometheus = self.metrics.source == "prometheus"
         for index, signal in enumerate(self.signals):
             where = f"signals[{index}] ({signal.name})"
+            given = [key for key, value in (("metric", signal.metric), ("query", signal.query), ("json", signal.json_value)) if value]
+            if len(given) > 1:
+                raise ValueError(f"{where}: give one of metric, query or json, not {' and '.join(given)}")
+            if signal.json_value is not None:
+                if signal.labels:
+                    raise ValueError(f"{where}: `labels` filters scraped samples; a json signal names its labels in json.labels")
+                continue
             if prometheus and not signal.query:
-                raise ValueError(f"{where}: metrics.source is \"prometheus\", so give a PromQL `query`")
+                raise ValueError(f"{where}: metrics.source is \"prometheus\", so give a PromQL `query` (or `json`)")
             if prometheus and (signal.metric or signal.labels or signal.kind != "gauge"):
                 raise ValueError(f"{where}: metric, labels and kind are for the scrape source; write them into `query`")
             if not prometheus and not signal.metric:
-                raise ValueError(f"{where}: metrics.source is \"scrape\", so give a `metric`")
+                raise ValueError(f"{where}: metrics.source is \"scrape\", so give a `metric` (or `json`)")
             if not prometheus and signal.query:
                 raise ValueError(f"{where}: `query` needs metrics.source = \"prometheus\"")
         names = {signal.name for signal in self.signals}
+        self._check_environments()
+        self._check_actions()
         for index, suggestion in enumerate(self.runbooks.suggest):
             if suggestion.signal and suggestion.signal not in names:
                 known = ", ".join(sorted(names)) or "none"
@@ -303,6 +438,54 @@ class Config(Strict):
                         f"more than metrics.window_min = {self.metrics.window_min:g}; raise window_min"
                     )
         return self
+
+    def _check_environments(self) -> None:
+        if self.environments and self.environment not in self.environments:
+            known = ", ".join(self.environments)
+            raise ValueError(f"environment = {self.environment!r} is not in [environments] (known: {known})")
+        for name, environment in self.environments.items():
+            if environment.alertmanager_url and self.alertmanager is None:
+                raise ValueError(f"environments.{name}.alertmanager_url needs an [alertmanager] table")
+
+    def _check_actions(self) -> None:
+        apis = {"workers": self.api.workers, "leases": self.api.leases, "dead_letters": self.api.dead_letters}
+        var_sets = [set(self.vars) | set(env.vars) for env in self.environments.values()] or [set(self.vars)]
+        for index, action in enumerate(self.actions):
+            where = f"actions[{index}] ({action.name})"
+            if action.panel in apis and apis[action.panel] is None:
+                raise ValueError(f"{where}: panel = {action.panel!r} but [api.{action.panel}] is not configured")
+            unknown = sorted(action.placeholders - set(BUILTIN_PARAMS) - set(action.params) - set.intersection(*var_sets))
+            if unknown:
+                raise ValueError(
+                    f"{where}: placeholder {{{unknown[0]}}} is neither in its params nor in vars"
+                    + (" of every environment" if self.environments else "")
+                )
+
+    @property
+    def environment_names(self) -> list[str]:
+        """Every environment this config can show, the opening one first."""
+        return [self.environment] + [name for name in self.environments if name != self.environment]
+
+    def for_environment(self, name: str) -> Config:
+        """This config aimed at environment `name` (its URLs, token and vars)."""
+        if not self.environments:
+            if name != self.environment:
+                raise ValueError(f"no environment {name!r}: this config has only {self.environment!r}")
+            return self
+        if name not in self.environments:
+            raise ValueError(f"no environment {name!r} (known: {', '.join(self.environments)})")
+        env = self.environments[name]
+        api_update: dict[str, Any] = {}
+        if env.base_url:
+            api_update["base_url"] = env.base_url
+        if env.token_env or env.token_file:
+            api_update.update(token_env=env.token_env, token_file=env.token_file)
+        update: dict[str, Any] = {"environment": name, "api": self.api.model_copy(update=api_update), "vars": {**self.vars, **env.vars}}
+        if env.metrics_url:
+            update["metrics"] = self.metrics.model_copy(update={"url": env.metrics_url})
+        if env.alertmanager_url and self.alertmanager is not None:
+            update["alertmanager"] = self.alertmanager.model_copy(update={"url": env.alertmanager_url})
+        return self.model_copy(update=update)
 
     @property
     def metrics_url(self) -> str:
@@ -424,6 +607,25 @@ def shipped_config_path() -> Path:
         if candidate.is_file():
             return candidate
     raise FileNotFoundError("the shipped config.toml is missing from this installation")
+
+
+def profiles_dir() -> Path:
+    """The shipped profiles: inside the wheel, or at the top of a source checkout."""
+    return shipped_config_path().parent / "profiles"
+
+
+def profile_names() -> list[str]:
+    folder = profiles_dir()
+    return sorted(p.parent.name for p in folder.glob("*/config.toml")) if folder.is_dir() else []
+
+
+def profile_config_path(name: str) -> Path:
+    """profiles/NAME/config.toml, or a ConfigError listing the profiles there are."""
+    path = profiles_dir() / name / "config.toml"
+    if "/" in name or name.startswith(".") or not path.is_file():
+        known = ", ".join(profile_names()) or "none installed"
+        raise ConfigError(None, [ConfigProblem("--profile", repr(name), f"no such profile (known: {known})")])
+    return path
 
 
 def user_config_path() -> Path:

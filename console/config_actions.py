@@ -122,10 +122,7 @@ class ActionConfig(Strict):
             raise ValueError(f"panel {self.panel!r} acts on rows: set row")
         if self.target not in ("id", "job", "worker"):
             raise ValueError(f"target {self.target!r} must be id, job or worker")
-        used = _placeholders([self.path, self.body, self.argv, self.confirm])
-        unknown = sorted(used - set(BUILTIN_PARAMS) - set(self.params))
-        if unknown:
-            raise ValueError(f"placeholder {{{unknown[0]}}} has no entry in params")
+        used = self.placeholders  # names neither built in nor in params must be config vars (checked in Config)
         targets = {"id", "ids", "count"} & used
         if self.row == "none" and targets:
             raise ValueError(f"{{{sorted(targets)[0]}}} needs a row to act on; set row")
@@ -134,6 +131,11 @@ class ActionConfig(Strict):
         if not self.batch and self.row != "none" and "ids" in used:
             raise ValueError("{ids} is only for batch actions (batch = true)")
         return self
+
+    @property
+    def placeholders(self) -> set[str]:
+        """Every {name} in the path, body, argv and confirm phrase."""
+        return _placeholders([self.path, self.body, self.argv, self.confirm])
 
     @property
     def inputs(self) -> dict[str, ParamConfig]:

@@ -57,7 +57,7 @@ def requests_for(config: Config) -> list[Request]:
     api = config.api
     base, timeout = api.base_url, api.timeout_s
     wanted = [
-        Request("health", "the API's health endpoint", base + api.health_path, "api", timeout, errors_answer=True),
+        Request("health", "the API's health endpoint", base + api.health[0].path, "api", timeout, errors_answer=True),
         Request("jobs", "recent jobs", base + api.jobs.path, "api", timeout),
         Request("workers", "workers and their heartbeats", base + api.workers.path, "api", timeout),
         Request("leases", "leases held", base + api.leases.path, "api", timeout),

@@ -135,6 +135,7 @@ class Executor:
             chunk_size=policy.batch_chunk,
             batch_max=policy.batch_max,
             meta=meta,
+            config_vars=self.config.vars,
         )
 
     def refusal(self, plan: Plan) -> str:

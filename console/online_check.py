@@ -38,10 +38,10 @@ async def _http_checks(config: Config) -> tuple[list[str], list[str]]:
     ok, problems = [], []
     async with http_client(read_token(config.api)) as client:
         try:
-            await get_bytes(client, config.api.base_url + config.api.health_path, config.api.timeout_s)
+            await get_bytes(client, config.api.base_url + config.api.health[0].path, config.api.timeout_s)
             ok.append(f"ops API at {config.api.base_url}: health answers")
         except SourceError as exc:
-            problems.append(f"api.base_url = {config.api.base_url!r}: {config.api.health_path} did not answer: {exc}")
+            problems.append(f"api.base_url = {config.api.base_url!r}: {config.api.health[0].path} did not answer: {exc}")
         if not isinstance(config.metrics, PrometheusMetricsConfig):
             try:
                 samples = parse_exposition((await get_bytes(client, config.metrics_url, config.api.timeout_s)).decode("utf-8", "replace"))

@@ -21,6 +21,8 @@ from console.demo import operations
 from console.demo.metrics_text import exposition
 from console.demo.sim import Simulation
 
+# The systems whose API the demo backend can speak (`opsconsole sim --profile NAME`).
+DEMO_PROFILES = ("runtime",)
 JOB_STATES = ("queued", "running", "retrying", "succeeded", "dead_lettered")
 MAX_BODY = 64 * 1024
 
@@ -382,7 +384,10 @@ class _DemoHTTPServer(ThreadingHTTPServer):
 class DemoServer:
     """The simulation behind a real HTTP server; `start()` serves on a daemon thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8080, token: str = "", **sim_options: Any):
+    def __init__(self, host: str = "127.0.0.1", port: int = 8080, token: str = "", profile: str = "runtime", **sim_options: Any):
+        if profile not in DEMO_PROFILES:
+            raise ValueError(f"the demo backend does not speak {profile!r}; known: {', '.join(DEMO_PROFILES)}")
+        self.profile = profile
         self.sim = Simulation(**sim_options)
         self._httpd = _DemoHTTPServer((host, port), self.sim, token)
         self._thread: threading.Thread | None = None

@@ -25,7 +25,7 @@ AUDIT_LOGS_PATH = "/v1/audit/logs?limit=50"
 async def fetch_health(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
     """A 5xx from /healthz is an answer (unhealthy), not a failed fetch; a garbled 200 is
     a failed fetch (it must not pass for an answer)."""
-    status, body = await fetch(client, api.base_url + api.health_path, api.timeout_s, accept_errors=True)
+    status, body = await fetch(client, api.base_url + api.health[0].path, api.timeout_s, accept_errors=True)
     try:
         data = parse_json(body) if body.strip() else {}
     except SourceError:
