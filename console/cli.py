@@ -170,10 +170,11 @@ def _run_console(args: argparse.Namespace) -> int:
     server = None
     if args.demo:
         from console.demo.server import DemoServer
+        from console.demo.shapes import DEMO_PROFILES
 
         server = DemoServer(
             port=0, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers,
-            held_leases=args.held_leases, dlq_preload=args.dlq_preload, profile=args.profile or "runtime",
+            held_leases=args.held_leases, dlq_preload=args.dlq_preload, profile=args.profile if args.profile in DEMO_PROFILES else "runtime",
         ).start()
         server.sim.faults.replace(args.fault)
         config = config.pointed_at(server.url)

@@ -1,7 +1,5 @@
-"""The demo backend's HTTP API on loopback: the runtime's read endpoints plus /sim controls.
-
-Routes are a table of (method, pattern) → handler, so the mutation endpoints of later
-work (replay, drain, pause, limits, fault injection) slot in beside the reads.
+"""The demo backend on loopback: one system's API (a shape, console/demo/shapes/) plus the
+/sim controls, fault injection, and the ledger of every mutation request received.
 """
 
 from __future__ import annotations
@@ -10,127 +8,18 @@ import json
 import re
 import socket
 import threading
-from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from console.demo.faults import parse_faults
 from console.demo import operations
-from console.demo.metrics_text import exposition
+from console.demo.faults import parse_faults
+from console.demo.routing import MAX_BODY, Handler, HttpError, Reply, Request, Route, route
+from console.demo.shapes import Shape, shape_for
 from console.demo.sim import Simulation
 
-# The systems whose API the demo backend can speak (`opsconsole sim --profile NAME`).
-DEMO_PROFILES = ("runtime",)
-JOB_STATES = ("queued", "running", "retrying", "succeeded", "dead_lettered")
-MAX_BODY = 64 * 1024
-
-
-class HttpError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.headers = headers or {}
-
-
-Reply = tuple[int, Any]  # (status, JSON body) or (status, str body for text)
-Handler = Callable[["Request"], Reply]
-
-
-class Request:
-    ledger: operations.MutationLedger
-    actor: str = "api"
-
-    def __init__(self, sim: Simulation, match: re.Match[str], query: dict[str, list[str]], body: bytes):
-        self.sim = sim
-        self.match = match
-        self.query = query
-        self.body = body
-
-    def int_param(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self.query.get(name, [str(default)])[-1]
-        try:
-            value = int(raw)
-        except ValueError:
-            raise HttpError(400, f"{name} must be an integer, got {raw!r}") from None
-        if not low <= value <= high:
-            raise HttpError(400, f"{name} must be between {low} and {high}, got {value}")
-        return value
-
-    def json(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.body or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise HttpError(400, f"body is not JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise HttpError(400, "body must be a JSON object")
-        return data
-
-
-# -- handlers (called with the simulation's lock held and its clock caught up) -----------
-
-
-def healthz(req: Request) -> Reply:
-    return 200, req.sim.health()
-
-
-def metrics(req: Request) -> Reply:
-    return 200, exposition(req.sim)
-
-
-def list_jobs(req: Request) -> Reply:
-    limit = req.int_param("limit", 20, 1, 500)
-    state = req.query.get("state", [None])[-1] or None
-    if state is not None and state not in JOB_STATES:
-        raise HttpError(400, f"state must be one of {', '.join(JOB_STATES)}, got {state!r}")
-    jobs = req.sim.jobs(state)
-    return 200, {"now": req.sim.now, "total": len(jobs), "jobs": [req.sim.job_view(j) for j in jobs[:limit]]}
-
-
-def get_job(req: Request) -> Reply:
-    job = req.sim.find_job(req.match["job_id"])
-    if job is None:
-        raise HttpError(404, f"no job {req.match['job_id']!r}")
-    return 200, {"now": req.sim.now, "job": req.sim.job_view(job, detail=True)}
-
-
-def list_workers(req: Request) -> Reply:
-    return 200, {"now": req.sim.now, "workers": [req.sim.worker_view(w) for w in req.sim.workers]}
-
-
-def list_leases(req: Request) -> Reply:
-    return 200, {"now": req.sim.now, "leases": [req.sim.lease_view(lease) for lease in req.sim.leases.values()]}
-
-
-def list_dead_letters(req: Request) -> Reply:
-    limit = req.int_param("limit", 50, 1, 500)
-    offset = req.int_param("offset", 0, 0, 10**9)
-    queue = req.sim.dead_letters
-    # Filters are applied here, on the server, so a console never loads the whole queue.
-    error_class = req.query.get("error_class", [""])[-1]
-    text = req.query.get("q", [""])[-1]
-    if error_class or text:
-        total, items = queue.filtered_page(offset, limit, error_class, text)
-    else:
-        total, items = len(queue), queue.page(offset, limit)
-    reply = {
-        "now": req.sim.now,
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "error_classes": queue.error_classes(),
-        "items": items,
-    }
-    if error_class or text:
-        reply["queue_total"] = len(queue)
-    return 200, reply
-
-
-def audit_logs(req: Request) -> Reply:
-    limit = req.int_param("limit", 20, 1, 1000)
-    newest = list(req.sim.audit)[::-1][:limit]
-    return 200, {"now": req.sim.now, "logs": newest}
+# -- /sim controls: the same for every shape ----------------------------------------------
 
 
 def set_scenario(req: Request) -> Reply:
@@ -158,15 +47,7 @@ def sim_state(req: Request) -> Reply:
     return 200, {"scenario": sim.scenario.name, "speed": sim.speed, "seed": sim.seed, "sim_time_s": sim.t, "now": sim.now}
 
 
-ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
-    ("GET", re.compile(r"/healthz"), healthz),
-    ("GET", re.compile(r"/metrics"), metrics),
-    ("GET", re.compile(r"/v1/jobs"), list_jobs),
-    ("GET", re.compile(r"/v1/jobs/(?P<job_id>[^/]+)"), get_job),
-    ("GET", re.compile(r"/v1/workers"), list_workers),
-    ("GET", re.compile(r"/v1/leases"), list_leases),
-    ("GET", re.compile(r"/v1/dlq"), list_dead_letters),
-    ("GET", re.compile(r"/v1/audit/logs"), audit_logs),
+CONTROL_ROUTES: list[Route] = [
     ("POST", re.compile(r"/sim/scenario"), set_scenario),
     ("POST", re.compile(r"/sim/advance"), advance),
     ("GET", re.compile(r"/sim/state"), sim_state),
@@ -193,45 +74,20 @@ def clear_faults(req: Request) -> Reply:
     return 200, req.sim.faults.view()
 
 
-ROUTES += [
+CONTROL_ROUTES += [
     ("GET", re.compile(r"/sim/faults"), get_faults),
     ("POST", re.compile(r"/sim/faults"), set_faults),
     ("DELETE", re.compile(r"/sim/faults"), clear_faults),
 ]
+
 # -- mutations: what an operator can change (console/demo/operations.py) -----------------
-
-
-def _mutation(operation: Callable[..., Any], *args: Any) -> Callable[[Request], Reply]:
-    """A handler that maps the operation's refusals onto HTTP statuses."""
-
-    def handler(req: Request) -> Reply:
-        try:
-            return 200, operation(req.sim, *[arg(req) if callable(arg) else arg for arg in args], req.actor)
-        except LookupError as exc:
-            raise HttpError(404, str(exc)) from None
-        except ValueError as exc:
-            raise HttpError(409, str(exc)) from None
-        except TypeError as exc:
-            raise HttpError(400, str(exc)) from None
-
-    return handler
 
 
 def sim_mutations(req: Request) -> Reply:
     return 200, {"mutations": list(req.ledger.records)}
 
 
-MUTATION_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
-    ("POST", re.compile(r"/v1/jobs/(?P<job_id>[^/]+)/replay"), _mutation(operations.replay_job, lambda r: r.match["job_id"])),
-    ("POST", re.compile(r"/v1/dlq/replay"), _mutation(operations.replay_dead_letters, lambda r: r.json().get("ids"))),
-    ("POST", re.compile(r"/v1/dlq/(?P<id>[^/]+)/replay"), _mutation(operations.replay_dead_letter, lambda r: r.match["id"])),
-    ("POST", re.compile(r"/v1/workers/(?P<id>[^/]+)/drain"), _mutation(operations.drain_worker, lambda r: r.match["id"])),
-    ("POST", re.compile(r"/v1/intake/pause"), _mutation(operations.set_intake, True)),
-    ("POST", re.compile(r"/v1/intake/resume"), _mutation(operations.set_intake, False)),
-    ("PUT", re.compile(r"/v1/limits/concurrency"), _mutation(operations.set_concurrency_limit, lambda r: r.json().get("limit"))),
-    ("GET", re.compile(r"/sim/mutations"), sim_mutations),
-]
-ROUTES += MUTATION_ROUTES
+CONTROL_ROUTES.append(("GET", re.compile(r"/sim/mutations"), sim_mutations))
 
 
 def answer(server: _DemoHTTPServer, method: str, path: str, headers: Any, handler: Handler, req: Request) -> Reply:
@@ -263,19 +119,6 @@ def answer(server: _DemoHTTPServer, method: str, path: str, headers: Any, handle
 
 def plain_actor(value: str) -> str:
     return "".join(ch for ch in value if ch.isprintable())[:80]
-
-
-def route(method: str, path: str) -> tuple[Handler, re.Match[str]]:
-    allowed = []
-    for route_method, pattern, handler in ROUTES:
-        match = pattern.fullmatch(path)
-        if match:
-            if route_method == method:
-                return handler, match
-            allowed.append(route_method)
-    if allowed:
-        raise HttpError(405, f"{method} is not allowed on {path}", {"Allow": ", ".join(allowed)})
-    raise HttpError(404, f"no such endpoint: {path}")
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -316,11 +159,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
                     raise HttpError(400, f"Content-Length must be a non-negative integer, got {raw_length!r}")
                 raise HttpError(413, "request body too large")
             body = self.rfile.read(length) if length else b""
-            handler, match = route(method, url.path)
+            handler, match = route(self.server.routes, method, url.path)
             sim = self.server.sim
             with sim.lock:
                 sim.sync()
-                request = Request(sim, match, parse_qs(url.query), body)
+                request = Request(sim, match, parse_qs(url.query), body, self.server.shape_state)
                 status, payload = answer(self.server, method, url.path, self.headers, handler, request)
         except HttpError as exc:
             status, payload, headers = exc.status, {"error": str(exc)}, exc.headers
@@ -352,8 +195,10 @@ class _DemoHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], sim: Simulation, token: str = ""):
+    def __init__(self, address: tuple[str, int], sim: Simulation, shape: Shape, token: str = ""):
         self.sim = sim
+        self.routes = shape.routes + CONTROL_ROUTES
+        self.shape_state = shape.new_state(sim)
         self.token = token
         self.ledger = operations.MutationLedger()
         self.connections: set[socket.socket] = set()
@@ -385,11 +230,10 @@ class DemoServer:
     """The simulation behind a real HTTP server; `start()` serves on a daemon thread."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8080, token: str = "", profile: str = "runtime", **sim_options: Any):
-        if profile not in DEMO_PROFILES:
-            raise ValueError(f"the demo backend does not speak {profile!r}; known: {', '.join(DEMO_PROFILES)}")
+        shape = shape_for(profile)
         self.profile = profile
         self.sim = Simulation(**sim_options)
-        self._httpd = _DemoHTTPServer((host, port), self.sim, token)
+        self._httpd = _DemoHTTPServer((host, port), self.sim, shape, token)
         self._thread: threading.Thread | None = None
 
     @property
