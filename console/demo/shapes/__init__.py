@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.demo.routing import Route
-from console.demo.shapes import runtime
+from console.demo.shapes import recording_platform, runtime, schedule_generator
 from console.demo.sim import Simulation
 
 
@@ -24,7 +24,14 @@ class Shape:
     """The shape's own state beside the simulation, made once per server (handlers get it as `req.state`)."""
 
 
-SHAPES = {shape.name: shape for shape in (Shape("runtime", runtime.ROUTES),)}
+SHAPES = {
+    shape.name: shape
+    for shape in (
+        Shape("runtime", runtime.ROUTES),
+        Shape("schedule-generator", schedule_generator.ROUTES, schedule_generator.ScheduleGeneratorState),
+        Shape("recording-platform", recording_platform.ROUTES, recording_platform.RecordingPlatformState),
+    )
+}
 DEMO_PROFILES = tuple(SHAPES)
 
 
