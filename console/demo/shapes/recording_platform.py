@@ -55,7 +55,7 @@ class RecordingPlatformState(SteppedState):
         super().__init__(sim)
         self.backlog = round(EXPIRING_PER_S * 40 * 60)  # 40 minutes since the last run
         self.paused = False
-        self.next_run_t: float | None = sim.t + 20 * 60
+        self.next_run_t = sim.t + 20 * 60
         self.last_run = {
             "id": "retention-000000",
             "trigger": "schedule",
@@ -82,9 +82,10 @@ class RecordingPlatformState(SteppedState):
         self.backlog += self._accrue("expiring", EXPIRING_PER_S)
         for op, (healthy, failing) in STORAGE_ERRORS_PER_S.items():
             self.storage_errors[op] += self._accrue(op, failing if storage_failing else healthy)
-        if self.next_run_t is not None and self.t >= self.next_run_t:
+        if self.t >= self.next_run_t:
             self.next_run_t += RUN_EVERY_S
-            self.run(sim, "schedule")
+            if not self.paused:  # like a suspended CronJob: the hour passes without a run
+                self.run(sim, "schedule")
 
     def run(self, sim: Simulation, trigger: str) -> dict[str, Any]:
         """One retention run, over at once: delete what is past the window, or give up
@@ -117,7 +118,7 @@ class RecordingPlatformState(SteppedState):
             "backlog_threshold": BACKLOG_THRESHOLD,
             "paused": self.paused,
             "schedule": "0 * * * *",
-            "next_run_at": sim.at(self.next_run_t) if self.next_run_t is not None and not self.paused else None,
+            "next_run_at": None if self.paused else sim.at(self.next_run_t),
             "last_run": self.last_run,
         }
 
