@@ -1,0 +1,77 @@
+"""Keyboard walks the profile end-to-end tests share: declare an incident, move through a
+runbook to a step, tick it, run its linked action through the typed confirmation, export
+the post-incident review. Every step is keys pressed as an operator would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from screens.incident import IncidentScreen
+from screens.modals.confirm import ConfirmScreen
+from screens.modals.pick import PickScreen
+from screens.runbook_view import RunbookScreen
+from tests.conftest import screen_text, wait_for
+
+
+async def declare_incident(pilot, app, title: str, severity: str = "SEV-2") -> str:
+    await pilot.press("i", "D", *title, "enter")
+    await pilot.press(*["backspace"] * 5, *severity, "enter")
+    await wait_for(pilot, lambda: app.controls.store.current() is not None, what="the declared incident")
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: app.screen is app.dashboard, what="the dashboard again")
+    return app.controls.store.current().id
+
+
+async def open_suggested_runbook(pilot, app, suggestion: str) -> RunbookScreen:
+    await wait_for(pilot, lambda: f"runbook: {suggestion}" in screen_text(app), what=f"the suggestion {suggestion!r}")
+    await pilot.press("g")
+    await wait_for(pilot, lambda: isinstance(app.screen, RunbookScreen) and app.screen.loaded, what="the suggested runbook")
+    return app.screen
+
+
+async def go_to_step(pilot, screen: RunbookScreen, key: str) -> None:
+    """Down (j) until the cursor is on step `key`, e.g. "queue-depth/4.1"."""
+    for _ in range(len(screen.blocks)):
+        step = screen.current_step()
+        if step is not None and step.key == key:
+            return
+        await pilot.press("j")
+    raise AssertionError(f"no step {key} below the cursor")
+
+
+async def tick(pilot, screen: RunbookScreen, *keys: str) -> None:
+    for key in keys:
+        await go_to_step(pilot, screen, key)
+        await pilot.press("space")
+    await wait_for(pilot, lambda: screen.writing == 0, what="the ticks to be stored")
+
+
+async def run_linked_action(pilot, app, screen: RunbookScreen, key: str, *, pick: str = "", value: str = "", phrase: str) -> str:
+    """`a` on step `key`: pick the action if the step links several, type the value it
+    asks for (a row id or a parameter), then the confirmation phrase. Returns the
+    confirmation's text as shown."""
+    await go_to_step(pilot, screen, key)
+    await pilot.press("a")
+    if pick:
+        await wait_for(pilot, lambda: isinstance(app.screen, PickScreen), what="the action picker")
+        names = [name for name, _ in app.screen.options]
+        await pilot.press(*["down"] * names.index(pick), "enter")
+    if value:
+        await wait_for(pilot, lambda: not isinstance(app.screen, (RunbookScreen, PickScreen)), what="the value prompt")
+        await pilot.press(*value, "enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
+    shown = screen_text(app)
+    await pilot.press(*phrase, "enter")
+    await wait_for(pilot, lambda: app.screen is screen, what="the runbook after the confirmation")
+    return shown
+
+
+async def export_review(pilot, app, tmp_path: Path) -> str:
+    """Incident screen (i), export (e): the review file's text."""
+    await pilot.press("i")
+    await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.shown is not None, what="the incident screen")
+    await pilot.press("e")
+    reviews = tmp_path / "xdg-data" / "opsconsole" / "reviews"
+    await wait_for(pilot, lambda: any(reviews.glob("*.md")), what="the review file")
+    [path] = reviews.glob("*.md")
+    return path.read_text()

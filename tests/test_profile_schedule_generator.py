@@ -1,0 +1,91 @@
+"""The schedule-generator profile end to end: its config against the demo backend speaking
+the schedule generator's API, in a backlog after a burst of bad uploads. The operator sees
+the runbook's signals with the backend's numbers, declares an incident, follows the
+queue-depth runbook from the dashboard's suggestion, scales the pdf-worker (docker, a
+recording stub first on PATH) and retries a failed job (HTTP, in the backend's ledger),
+then exports the review."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from console.format import number
+from screens.app import OpsConsoleApp
+from tests.conftest import screen_text, wait_for
+from tests.profile_e2e import profile_backend, profile_config, recorded_calls, recording_stub, stubs_first_on_path
+from tests.profile_ui import declare_incident, export_review, open_suggested_runbook, run_linked_action, tick
+
+
+def reading(app, name: str):
+    snapshot = app.dashboard.snapshot
+    return next((r for r in snapshot.signals if r.name == name), None) if snapshot else None
+
+
+def scrape(url: str, name: str) -> float:
+    return float(next(line.split()[-1] for line in httpx.get(url + "/metrics").text.splitlines() if line.startswith(name + " ")))
+
+
+async def test_schedule_generator_profile_from_signals_to_review(tmp_path, monkeypatch):
+    docker_calls = recording_stub(tmp_path / "bin", "docker")
+    stubs_first_on_path(monkeypatch, tmp_path / "bin")
+    with profile_backend("schedule-generator") as server:
+        for scenario, seconds in (("error-spike", 300), ("backlog", 900)):  # bad uploads, then workers stop
+            httpx.post(server.url + "/sim/scenario", json={"scenario": scenario}).raise_for_status()
+            httpx.post(server.url + "/sim/advance", json={"seconds": seconds}).raise_for_status()
+        counts = httpx.get(server.url + "/api/jobs/metrics").json()
+        failed_id = httpx.get(server.url + "/api/jobs/failed?start=0&count=1").json()["jobs"][0]["id"]
+        assert counts["waiting"] > 500 and counts["failed"] > 0
+
+        app = OpsConsoleApp(profile_config("schedule-generator", server.url, tmp_path, environment="prod-us"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            expected = {
+                "queue_waiting": counts["waiting"],
+                "error_rate": scrape(server.url, "schedgen_http_error_ratio") * 100,
+                "latency_p95": scrape(server.url, "schedgen_http_p95_seconds"),
+            }
+            await wait_for(pilot, lambda: all(reading(app, n) is not None and reading(app, n).value is not None for n in expected), what="the signals")
+            for name, value in expected.items():
+                assert reading(app, name).value == pytest_approx(value), name
+            text = screen_text(app)
+            assert "prod-us" in text
+            assert all(title in text for title in ("Waiting", "Error rate", "p95", "CPU max", "Memory max"))
+            assert f"{number(counts['waiting'])}" in text and reading(app, "queue_waiting").level.value == "crit"
+            assert reading(app, "latency_p95").level.value == "warn"  # a long queue slows status polls
+            assert "pdf-worker" in text
+
+            incident_id = await declare_incident(pilot, app, "Uploads stuck in the queue")
+            runbook = await open_suggested_runbook(pilot, app, "Queue depth")
+            assert runbook.runbook.id == "queue-depth"
+            await tick(pilot, runbook, "queue-depth/1.1", "queue-depth/1.2", "queue-depth/2.1")
+
+            shown = await run_linked_action(pilot, app, runbook, "queue-depth/4.1", value="10", phrase="scale pdf-worker to 10")
+            assert "prod-us" in shown and "pdf-worker=10" in shown
+            await wait_for(pilot, lambda: recorded_calls(docker_calls), what="docker to be run")
+            assert recorded_calls(docker_calls) == [["--context", "schedgen-prod-us", "compose", "up", "-d", "--no-recreate", "--scale", "pdf-worker=10"]]
+            await tick(pilot, runbook, "queue-depth/4.1")
+
+            await run_linked_action(pilot, app, runbook, "queue-depth/5.2", pick="retry-failed-job", value=failed_id, phrase=f"retry {failed_id}")
+            await wait_for(pilot, lambda: server.mutations, what="the retry to reach the backend")
+            [retry] = server.mutations
+            assert (retry["method"], retry["path"], retry["status"], retry["applied"]) == ("POST", f"/api/jobs/{failed_id}/retry", 200, True)
+            assert json.loads(httpx.get(f"{server.url}/api/jobs/{failed_id}").text)["state"] == "waiting"
+            await tick(pilot, runbook, "queue-depth/5.2")
+
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is app.dashboard, what="the dashboard")
+            review = await export_review(pilot, app, tmp_path)
+
+    assert incident_id in review and "prod-us" in review
+    for key in ("1.1", "1.2", "2.1", "4.1", "5.2"):
+        assert f"- [x] `queue-depth/{key}`" in review
+    assert "- [ ] `queue-depth/3.2`" in review
+    assert "Scale pdf-worker (`scale-pdf-worker`)" in review and "Retry failed job (`retry-failed-job`)" in review
+    assert failed_id in review
+
+
+def pytest_approx(value: float):
+    import pytest
+
+    return pytest.approx(value, rel=1e-6)
