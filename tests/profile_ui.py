@@ -30,13 +30,14 @@ async def open_suggested_runbook(pilot, app, suggestion: str) -> RunbookScreen:
 
 
 async def go_to_step(pilot, screen: RunbookScreen, key: str) -> None:
-    """Down (j) until the cursor is on step `key`, e.g. "queue-depth/4.1"."""
-    for _ in range(len(screen.blocks)):
-        step = screen.current_step()
-        if step is not None and step.key == key:
+    """Down (j) or up (k) until the cursor is on step `key`, e.g. "queue-depth/4.1"."""
+    target = next((i for i, block in enumerate(screen.blocks) if block.step is not None and block.step.key == key), None)
+    assert target is not None, f"no step {key} in the runbook"
+    for _ in range(2 * len(screen.blocks)):  # a block taller than the screen takes more than one press
+        if screen.cursor == target:
             return
-        await pilot.press("j")
-    raise AssertionError(f"no step {key} below the cursor")
+        await pilot.press("j" if screen.cursor < target else "k")
+    raise AssertionError(f"the cursor did not reach step {key}")
 
 
 async def tick(pilot, screen: RunbookScreen, *keys: str) -> None:
