@@ -76,3 +76,4 @@ async def export_review(pilot, app, tmp_path: Path) -> str:
     await wait_for(pilot, lambda: any(reviews.glob("*.md")), what="the review file")
     [path] = reviews.glob("*.md")
     return path.read_text()
+

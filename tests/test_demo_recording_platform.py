@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.profile_e2e import profile_backend
+from tests.runbook_curls import DEMO_URL, curl_commands
 
 
 @pytest.fixture
@@ -141,3 +142,12 @@ def test_retry_and_restore_are_applied_and_recorded(backend):
     advance(backend, 4 * 3600)
     assert get(backend, "/api/recordings/rec-0000042/restore").json()["status"] == "restored"
     assert [m["status"] for m in backend.mutations] == [200, 200, 200, 409, 404]
+
+
+def test_every_curl_in_the_profiles_runbooks_answers_from_the_demo(backend):
+    advance(backend, 600, "error-spike")  # so the failures page has entries of each reason
+    commands = curl_commands("recording-platform")
+    assert len(commands) >= 5
+    for url in commands:
+        reply = get(backend, url.removeprefix(DEMO_URL))
+        assert reply.status_code == 200 and reply.json() is not None, url

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.profile_e2e import profile_backend
+from tests.runbook_curls import DEMO_URL, curl_commands
 
 
 @pytest.fixture
@@ -114,3 +115,11 @@ def test_metrics_follow_the_scenario(backend):
     assert metric(backend, "container_memory_percent", '{container="pdf-worker"}') < 60  # restarted
     scenario(backend, "storage-outage", 120)
     assert metric(backend, "schedgen_http_error_ratio") > 0.05
+
+
+def test_every_curl_in_the_profiles_runbooks_answers_from_the_demo(backend):
+    commands = curl_commands("schedule-generator")
+    assert len(commands) >= 6
+    for url in commands:
+        reply = get(backend, url.removeprefix(DEMO_URL))
+        assert reply.status_code == 200 and reply.json() is not None, url
