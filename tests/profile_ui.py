@@ -13,6 +13,17 @@ from screens.runbook_view import RunbookScreen
 from tests.conftest import screen_text, wait_for
 
 
+def reading(app, name: str):
+    """Signal `name` as the dashboard last rendered it (None before the first poll)."""
+    snapshot = app.dashboard.snapshot
+    return next((r for r in snapshot.signals if r.name == name), None) if snapshot else None
+
+
+def value_of(app, name: str) -> float | None:
+    found = reading(app, name)
+    return None if found is None else found.value
+
+
 async def declare_incident(pilot, app, title: str, severity: str = "SEV-2") -> str:
     await pilot.press("i", "D", *title, "enter")
     await pilot.press(*["backspace"] * 5, *severity, "enter")

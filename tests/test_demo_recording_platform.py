@@ -4,11 +4,10 @@ consumers and pending entries, failures read by cursor, restores. Over real HTTP
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from tests.profile_e2e import profile_backend
-from tests.runbook_curls import DEMO_URL, curl_commands
+from tests.demo_http import DEMO_URL, advance, curl_commands, get, post
 
 
 @pytest.fixture
@@ -17,18 +16,7 @@ def backend():
         yield server
 
 
-def get(server, path: str) -> httpx.Response:
-    return httpx.get(server.url + path, timeout=5)
 
-
-def post(server, path: str, body: dict | None = None) -> httpx.Response:
-    return httpx.post(server.url + path, json=body or {}, timeout=5)
-
-
-def advance(server, seconds: float, scenario: str | None = None) -> None:
-    if scenario:
-        post(server, "/sim/scenario", {"scenario": scenario}).raise_for_status()
-    post(server, "/sim/advance", {"seconds": seconds}).raise_for_status()
 
 
 def storage_errors(server) -> dict[str, float]:

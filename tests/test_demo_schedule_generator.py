@@ -4,11 +4,10 @@ container figures that follow the fault scenarios. Over real HTTP on loopback.""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from tests.profile_e2e import profile_backend
-from tests.runbook_curls import DEMO_URL, curl_commands
+from tests.demo_http import DEMO_URL, advance, curl_commands, get, post
 
 
 @pytest.fixture
@@ -17,17 +16,7 @@ def backend():
         yield server
 
 
-def get(server, path: str) -> httpx.Response:
-    return httpx.get(server.url + path, timeout=5)
 
-
-def post(server, path: str, body: dict | None = None) -> httpx.Response:
-    return httpx.post(server.url + path, json=body or {}, timeout=5)
-
-
-def scenario(server, name: str, seconds: float) -> None:
-    post(server, "/sim/scenario", {"scenario": name}).raise_for_status()
-    post(server, "/sim/advance", {"seconds": seconds}).raise_for_status()
 
 
 def metric(server, name: str, labels: str = "") -> float:
@@ -39,20 +28,20 @@ def metric(server, name: str, labels: str = "") -> float:
 
 def test_each_service_answers_its_own_health_and_a_failing_one_says_503(backend):
     assert [get(backend, p).json()["status"] for p in ("/health", "/pdf-worker/health", "/optimizer/health")] == ["ok", "healthy", "ok"]
-    scenario(backend, "storage-outage", 5)
+    advance(backend, 5, "storage-outage")
     down = get(backend, "/health")
     assert down.status_code == 503 and down.json()["status"] == "error" and down.json()["checks"]["storage"] == "down"
     assert get(backend, "/optimizer/health").status_code == 200
-    scenario(backend, "provider-outage", 5)
+    advance(backend, 5, "provider-outage")
     assert get(backend, "/optimizer/health").json()["checks"] == {"solver": "timeouts"}
     assert get(backend, "/health").status_code == 200
-    scenario(backend, "backlog", 5)
+    advance(backend, 5, "backlog")
     worker = get(backend, "/pdf-worker/health")
     assert worker.status_code == 503 and worker.json()["checks"]["queue"] == "not consuming"
 
 
 def test_job_counts_match_the_job_list_and_waiting_grows_in_a_backlog(backend):
-    scenario(backend, "backlog", 120)
+    advance(backend, 120, "backlog")
     counts = get(backend, "/api/jobs/metrics").json()
     assert set(counts) == {"waiting", "active", "completed", "failed", "delayed", "paused"}
     jobs = get(backend, "/api/jobs?limit=500").json()
@@ -67,7 +56,7 @@ def test_job_counts_match_the_job_list_and_waiting_grows_in_a_backlog(backend):
 
 
 def test_failed_jobs_page_by_start_and_count_newest_first(backend):
-    scenario(backend, "error-spike", 300)
+    advance(backend, 300, "error-spike")
     total = get(backend, "/api/jobs/failed?start=0&count=1").json()["total"]
     assert total > 20
     seen = []
@@ -82,7 +71,7 @@ def test_failed_jobs_page_by_start_and_count_newest_first(backend):
 
 
 def test_retries_are_applied_and_land_in_the_ledger(backend):
-    scenario(backend, "error-spike", 300)
+    advance(backend, 300, "error-spike")
     failed = [job["id"] for job in get(backend, "/api/jobs/failed?start=0&count=3").json()["jobs"]]
     one = post(backend, f"/api/jobs/{failed[0]}/retry")
     assert one.status_code == 200 and one.json() == {"id": failed[0], "state": "waiting"}
@@ -103,17 +92,17 @@ def test_retries_are_applied_and_land_in_the_ledger(backend):
 def test_metrics_follow_the_scenario(backend):
     calm = {name: metric(backend, name) for name in ("schedgen_http_error_ratio", "schedgen_http_p95_seconds")}
     assert calm["schedgen_http_error_ratio"] < 0.01 and calm["schedgen_http_p95_seconds"] < 2
-    scenario(backend, "provider-outage", 120)
+    advance(backend, 120, "provider-outage")
     assert metric(backend, "schedgen_http_p95_seconds") > 10
-    scenario(backend, "stale-leases", 60)
+    advance(backend, 60, "stale-leases")
     leaking = metric(backend, "container_memory_percent", '{container="pdf-worker"}')
     post(backend, "/sim/advance", {"seconds": 400})
     assert metric(backend, "container_memory_percent", '{container="pdf-worker"}') > max(80, leaking)
     assert get(backend, "/pdf-worker/health").json()["checks"]["memory"] == "high"
-    scenario(backend, "backpressure", 120)
+    advance(backend, 120, "backpressure")
     assert metric(backend, "container_cpu_percent", '{container="backend"}') > 80
     assert metric(backend, "container_memory_percent", '{container="pdf-worker"}') < 60  # restarted
-    scenario(backend, "storage-outage", 120)
+    advance(backend, 120, "storage-outage")
     assert metric(backend, "schedgen_http_error_ratio") > 0.05
 
 

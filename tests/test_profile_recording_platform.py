@@ -7,33 +7,21 @@ retention Job (kubectl, a recording stub first on PATH), and exports the review.
 
 from __future__ import annotations
 
-import httpx
-
 from screens.app import OpsConsoleApp
 from tests.conftest import screen_text, wait_for
+from tests.demo_http import advance, get, post
 from tests.profile_e2e import profile_backend, profile_config, recorded_calls, recording_stub, stubs_first_on_path
-from tests.profile_ui import declare_incident, export_review, open_suggested_runbook, run_linked_action, tick
-
-
-def reading(app, name: str):
-    snapshot = app.dashboard.snapshot
-    return next((r for r in snapshot.signals if r.name == name), None) if snapshot else None
-
-
-def value_of(app, name: str) -> float | None:
-    found = reading(app, name)
-    return None if found is None else found.value
+from tests.profile_ui import declare_incident, export_review, open_suggested_runbook, reading, run_linked_action, tick, value_of
 
 
 async def test_recording_platform_profile_from_signals_to_review(tmp_path, monkeypatch):
     kubectl_calls = recording_stub(tmp_path / "bin", "kubectl", output="job.batch/retention-manual-inc1 created")
     stubs_first_on_path(monkeypatch, tmp_path / "bin")
     with profile_backend("recording-platform") as server:
-        httpx.post(server.url + "/api/retention/pause").raise_for_status()  # during an earlier incident
-        httpx.post(server.url + "/sim/scenario", json={"scenario": "backlog"}).raise_for_status()
-        httpx.post(server.url + "/sim/advance", json={"seconds": 3 * 3600}).raise_for_status()
-        status = httpx.get(server.url + "/api/retention/status").json()
-        shards = httpx.get(server.url + "/api/streams/recordings").json()["shards"]
+        post(server, "/api/retention/pause").raise_for_status()  # during an earlier incident
+        advance(server, 3 * 3600, "backlog")
+        status = get(server, "/api/retention/status").json()
+        shards = get(server, "/api/streams/recordings").json()["shards"]
         assert status["paused"] and status["backlog"] > 10_000
 
         app = OpsConsoleApp(profile_config("recording-platform", server.url, tmp_path, environment="prod-eu"))
@@ -67,7 +55,7 @@ async def test_recording_platform_profile_from_signals_to_review(tmp_path, monke
                 ("/api/retention/resume", 200),
                 ("/api/retention/runs", 200),
             ]
-            run = httpx.get(server.url + "/api/retention/status").json()["last_run"]
+            run = get(server, "/api/retention/status").json()["last_run"]
             assert run["trigger"].startswith("manual") and run["deleted_count"] == status["backlog"]
             await wait_for(pilot, lambda: value_of(app, "retention_backlog") == 0, what="the backlog tile to drop")
             await wait_for(pilot, lambda: value_of(app, "last_run_deleted") == status["backlog"], what="the deleted count")

@@ -7,47 +7,40 @@ then exports the review."""
 
 from __future__ import annotations
 
-import json
-
-import httpx
+import pytest
 
 from console.format import number
 from screens.app import OpsConsoleApp
 from tests.conftest import screen_text, wait_for
+from tests.demo_http import advance, get
 from tests.profile_e2e import profile_backend, profile_config, recorded_calls, recording_stub, stubs_first_on_path
-from tests.profile_ui import declare_incident, export_review, open_suggested_runbook, run_linked_action, tick
+from tests.profile_ui import declare_incident, export_review, open_suggested_runbook, reading, run_linked_action, tick, value_of
 
 
-def reading(app, name: str):
-    snapshot = app.dashboard.snapshot
-    return next((r for r in snapshot.signals if r.name == name), None) if snapshot else None
-
-
-def scrape(url: str, name: str) -> float:
-    return float(next(line.split()[-1] for line in httpx.get(url + "/metrics").text.splitlines() if line.startswith(name + " ")))
+def scrape(server, name: str) -> float:
+    return float(next(line.split()[-1] for line in get(server, "/metrics").text.splitlines() if line.startswith(name + " ")))
 
 
 async def test_schedule_generator_profile_from_signals_to_review(tmp_path, monkeypatch):
     docker_calls = recording_stub(tmp_path / "bin", "docker")
     stubs_first_on_path(monkeypatch, tmp_path / "bin")
     with profile_backend("schedule-generator") as server:
-        for scenario, seconds in (("error-spike", 300), ("backlog", 900)):  # bad uploads, then workers stop
-            httpx.post(server.url + "/sim/scenario", json={"scenario": scenario}).raise_for_status()
-            httpx.post(server.url + "/sim/advance", json={"seconds": seconds}).raise_for_status()
-        counts = httpx.get(server.url + "/api/jobs/metrics").json()
-        failed_id = httpx.get(server.url + "/api/jobs/failed?start=0&count=1").json()["jobs"][0]["id"]
+        advance(server, 300, "error-spike")  # bad uploads,
+        advance(server, 900, "backlog")  # then the workers stop
+        counts = get(server, "/api/jobs/metrics").json()
+        failed_id = get(server, "/api/jobs/failed?start=0&count=1").json()["jobs"][0]["id"]
         assert counts["waiting"] > 500 and counts["failed"] > 0
 
         app = OpsConsoleApp(profile_config("schedule-generator", server.url, tmp_path, environment="prod-us"))
         async with app.run_test(size=(80, 24)) as pilot:
             expected = {
                 "queue_waiting": counts["waiting"],
-                "error_rate": scrape(server.url, "schedgen_http_error_ratio") * 100,
-                "latency_p95": scrape(server.url, "schedgen_http_p95_seconds"),
+                "error_rate": scrape(server, "schedgen_http_error_ratio") * 100,
+                "latency_p95": scrape(server, "schedgen_http_p95_seconds"),
             }
-            await wait_for(pilot, lambda: all(reading(app, n) is not None and reading(app, n).value is not None for n in expected), what="the signals")
+            await wait_for(pilot, lambda: all(value_of(app, n) is not None for n in expected), what="the signals")
             for name, value in expected.items():
-                assert reading(app, name).value == pytest_approx(value), name
+                assert value_of(app, name) == pytest.approx(value, rel=1e-6), name
             text = screen_text(app)
             assert "prod-us" in text
             assert all(title in text for title in ("Waiting", "Error rate", "p95", "CPU max", "Memory max"))
@@ -70,7 +63,7 @@ async def test_schedule_generator_profile_from_signals_to_review(tmp_path, monke
             await wait_for(pilot, lambda: server.mutations, what="the retry to reach the backend")
             [retry] = server.mutations
             assert (retry["method"], retry["path"], retry["status"], retry["applied"]) == ("POST", f"/api/jobs/{failed_id}/retry", 200, True)
-            assert json.loads(httpx.get(f"{server.url}/api/jobs/{failed_id}").text)["state"] == "waiting"
+            assert get(server, f"/api/jobs/{failed_id}").json()["state"] == "waiting"
             await tick(pilot, runbook, "queue-depth/5.2")
 
             await pilot.press("escape")
@@ -84,8 +77,3 @@ async def test_schedule_generator_profile_from_signals_to_review(tmp_path, monke
     assert "Scale pdf-worker (`scale-pdf-worker`)" in review and "Retry failed job (`retry-failed-job`)" in review
     assert failed_id in review
 
-
-def pytest_approx(value: float):
-    import pytest
-
-    return pytest.approx(value, rel=1e-6)

@@ -24,6 +24,7 @@ from console.demo import operations
 from console.demo.dead_letters import TENANTS
 from console.demo.metrics_text import _family as family
 from console.demo.routing import HttpError, Reply, Request, Route, mutation
+from console.demo.shapes import batches
 from console.demo.shapes.stepped_state import SteppedState, caught_up
 from console.demo.sim import SimJob, Simulation
 
@@ -310,18 +311,7 @@ def retry_failure(sim: Simulation, failure_id: str, actor: str) -> dict[str, Any
 
 
 def retry_failures(sim: Simulation, ids: Any, actor: str) -> dict[str, Any]:
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise TypeError("ids must be a list of failure ids")
-    if len(ids) > operations.MAX_BATCH:
-        raise TypeError(f"at most {operations.MAX_BATCH} ids per request, got {len(ids)}")
-    retried, missing = [], []
-    for failure_id in ids:
-        try:
-            retry_failure(sim, failure_id, actor)
-            retried.append(failure_id)
-        except LookupError:
-            missing.append(failure_id)
-    return {"retried": retried, "missing": missing}
+    return batches.each(ids, "ids", lambda one: retry_failure(sim, one, actor))
 
 
 # -- restores of archived recordings ------------------------------------------------------------

@@ -19,6 +19,7 @@ from console.demo import operations
 from console.demo.metrics_text import _family as family
 from console.demo.routing import HttpError, Reply, Request, Route, mutation
 from console.demo.scenarios import STAGES
+from console.demo.shapes import batches
 from console.demo.shapes.stepped_state import SteppedState, caught_up
 from console.demo.sim import SimJob, Simulation
 
@@ -260,18 +261,7 @@ def retry_job(sim: Simulation, job_id: str, actor: str) -> dict[str, Any]:
 
 
 def retry_jobs(sim: Simulation, job_ids: Any, actor: str) -> dict[str, Any]:
-    if not isinstance(job_ids, list) or not all(isinstance(i, str) for i in job_ids):
-        raise TypeError("jobIds must be a list of job ids")
-    if len(job_ids) > operations.MAX_BATCH:
-        raise TypeError(f"at most {operations.MAX_BATCH} jobIds per request, got {len(job_ids)}")
-    retried, missing = [], []
-    for job_id in job_ids:
-        try:
-            retry_job(sim, job_id, actor)
-            retried.append(job_id)
-        except LookupError:
-            missing.append(job_id)
-    return {"retried": retried, "missing": missing}
+    return batches.each(job_ids, "jobIds", lambda one: retry_job(sim, one, actor))
 
 
 # -- /metrics ---------------------------------------------------------------------------------
