@@ -39,7 +39,7 @@ ERRORS = {
 }
 LEAK_PER_S = 0.08  # % of the pdf-worker's memory limit lost per second while workers hang
 BASE_MEMORY = {"backend": 46.0, "pdf-worker": 52.0, "optimizer": 38.0, "redis": 21.0, "postgres": 41.0}
-SMOOTHING = 0.1  # per second: gauges follow their target over ~10 s, as a 5-minute window would
+SMOOTHING = 0.1  # per second: gauges reach their target over ~10 s (real ones average 5 min; shorter keeps the demo lively)
 
 
 class ScheduleGeneratorState(SteppedState):
@@ -94,7 +94,6 @@ class ScheduleGeneratorState(SteppedState):
             "redis": 4 + 6 * busy,
             "postgres": 10 + 15 * busy + 10 * spike,
         }
-
 
 
 def _state(req: Request) -> ScheduleGeneratorState:
