@@ -1,6 +1,6 @@
 """What the poller remembers about one signal between polls, and the reading it yields.
 
-Both metrics sources (a /metrics scrape and Prometheus) feed the same state: the latest
+Every feed (a /metrics scrape, Prometheus, the API's JSON) fills the same state: the latest
 value with the series behind it, and (time, value) points over the configured window. The
 reading adds the level, the trend and, for a backlog, the drain estimate.
 """
