@@ -57,16 +57,12 @@ class SignalTile(QuietStatic):
         else:
             suffix = self._heading(reading, width)
             about = about_text(reading.labels, width - len(suffix) - 1)
-            if len(about) + len(suffix) >= width:
+            if about and len(about) + 1 + len(suffix) > width:
                 suffix = ""  # which model the number is about matters more than its trend
-            if about:
-                text.append(about, style="cyan")
-            spark_width = max(0, width - len(about) - len(suffix) - (1 if about else 0) - (1 if suffix else 0))
-            if about and spark_width:
-                text.append(" ")
-            text.append(sparkline(resample(reading.history, spark_width), spark_width), style=LEVEL_STYLES[reading.level])
-            if suffix:
-                text.append(" " + suffix if spark_width or about else suffix, style="bold")
+            spark_width = max(0, width - sum(len(part) + 1 for part in (about, suffix) if part))
+            spark = sparkline(resample(reading.history, spark_width), spark_width)
+            parts = [(about, "cyan"), (spark, LEVEL_STYLES[reading.level]), (suffix, "bold")]
+            text.append_text(Text(" ").join(Text(part, style=style) for part, style in parts if part))
         self.show_text(text)
 
     @staticmethod
