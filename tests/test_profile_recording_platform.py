@@ -38,7 +38,7 @@ async def test_recording_platform_profile_from_signals_to_review(tmp_path, monke
             assert lag.series_count == 4
             text = screen_text(app)
             assert "Retention backlog" in text and "Stream lag" in text and "prod-eu" in text
-            assert f"{status['backlog']:,}" in text
+            await wait_for(pilot, lambda: f"{status['backlog']:,} " in screen_text(app), what="the backlog on its tile")
 
             incident_id = await declare_incident(pilot, app, "Retention paused, backlog past 10k")
             runbook = await open_suggested_runbook(pilot, app, "Retention backlog")

@@ -44,9 +44,10 @@ async def test_schedule_generator_profile_from_signals_to_review(tmp_path, monke
             text = screen_text(app)
             assert "prod-us" in text
             assert all(title in text for title in ("Waiting", "Error rate", "p95", "CPU max", "Memory max"))
-            assert f"{number(counts['waiting'])}" in text and reading(app, "queue_waiting").level.value == "crit"
+            assert reading(app, "queue_waiting").level.value == "crit"
+            await wait_for(pilot, lambda: f"{number(counts['waiting'])} " in screen_text(app), what="the waiting count on its tile")
             assert reading(app, "latency_p95").level.value == "warn"  # a long queue slows status polls
-            assert "pdf-worker" in text
+            await wait_for(pilot, lambda: "pdf-worker-1" in screen_text(app), what="the pdf-worker containers on the workers panel")
 
             incident_id = await declare_incident(pilot, app, "Uploads stuck in the queue")
             runbook = await open_suggested_runbook(pilot, app, "Queue depth")
