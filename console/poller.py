@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -34,6 +35,13 @@ Fetcher = Callable[[], Awaitable[tuple[Any, datetime | None]]]
 
 # Source names, in the order panels appear.
 HEALTH, METRICS, WORKERS, LEASES, DEAD_LETTERS, ALERTS = "health", "metrics", "workers", "leases", "dead_letters", "alerts"
+# The lists a config may leave out ([api.workers] ...): no table, no fetch, no panel.
+LISTS = {WORKERS: ops_api.fetch_workers, LEASES: ops_api.fetch_leases, DEAD_LETTERS: ops_api.fetch_dead_letters}
+
+
+def health_source(service: str) -> str:
+    """The source name of one [[api.health]] service ("health:pdf-worker")."""
+    return f"{HEALTH}:{service}"
 
 
 class Poller:
@@ -52,13 +60,15 @@ class Poller:
             self.feed: ScrapeFeed | PrometheusFeed = PrometheusFeed(metrics, self.signals, clock)
         else:
             self.feed = ScrapeFeed(self._client, config.metrics_url, api.timeout_s, self.signals, clock)
+        # One source per health service, so one down or unreachable service is marked on
+        # its own and the others stay current; then only the lists this API offers.
         self._fetchers: dict[str, Fetcher] = {
-            HEALTH: lambda: ops_api.fetch_health(self._client, api),
-            METRICS: self.feed.refresh,
-            WORKERS: lambda: ops_api.fetch_workers(self._client, api),
-            LEASES: lambda: ops_api.fetch_leases(self._client, api),
-            DEAD_LETTERS: lambda: ops_api.fetch_dead_letters(self._client, api),
+            health_source(check.name): partial(ops_api.fetch_health, self._client, api, check) for check in api.health
         }
+        self._fetchers[METRICS] = self.feed.refresh
+        for name, fetch_list in LISTS.items():
+            if getattr(api, name) is not None:
+                self._fetchers[name] = partial(fetch_list, self._client, api)
         self._timeouts = {name: api.timeout_s for name in self._fetchers}
         self._alerts_client: httpx.AsyncClient | None = None
         if config.alertmanager is not None:

@@ -22,7 +22,7 @@ async def test_demo_shapes_map_to_records(demo_server):
         workers, _ = await ops_api.fetch_workers(client, api)
         leases, _ = await ops_api.fetch_leases(client, api)
         dead_letters, _ = await ops_api.fetch_dead_letters(client, api)
-        health, _ = await ops_api.fetch_health(client, api)
+        health, _ = await ops_api.fetch_health(client, api, api.health[0])
     assert [job.id for job in jobs] == [job["id"] for job in expected["jobs"]]
     assert jobs[0].state == expected["jobs"][0]["state"]
     assert server_now == parse_time(expected["now"])
