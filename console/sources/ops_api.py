@@ -24,10 +24,15 @@ AUDIT_LOGS_PATH = "/v1/audit/logs?limit=50"
 
 
 async def fetch_health(client: httpx.AsyncClient, api: ApiConfig, check: HealthCheckConfig) -> Fetched:
-    """One service's health. A 5xx is an answer (the service is down), not a failed fetch;
-    a garbled 200 is a failed fetch when a status word is expected (it must not pass for
-    an answer). Services have no clock of their own here: ages come from the poll."""
+    """One service's health. A 5xx is an answer (the service is down), not a failed fetch.
+    Services have no clock of their own here: ages come from the poll."""
     status, body = await fetch(client, api.base_url + check.path, api.timeout_s, accept_errors=True)
+    return health_from(check, status, body), None
+
+
+def health_from(check: HealthCheckConfig, status: int, body: bytes) -> ServiceHealth:
+    """A garbled 200 raises SourceError when a status word is expected: it must not pass
+    for an answer."""
     try:
         data = parse_json(body) if body.strip() else {}
     except SourceError:
@@ -40,7 +45,7 @@ async def fetch_health(client: httpx.AsyncClient, api: ApiConfig, check: HealthC
     healthy = status < 400 and (not word or word.lower() in {ok.lower() for ok in check.ok})
     checks = dig(data, check.checks, None) if check.checks else None
     details = ((label, dig(data, path, None)) for label, path in check.details.items())
-    health = ServiceHealth(
+    return ServiceHealth(
         name=check.name,
         ok=healthy,
         status_code=status,
@@ -48,7 +53,6 @@ async def fetch_health(client: httpx.AsyncClient, api: ApiConfig, check: HealthC
         checks=tuple((as_text(k), _state(v, check.status)) for k, v in checks.items()) if isinstance(checks, dict) else (),
         details=tuple((label, as_text(value)) for label, value in details if value is not None and not isinstance(value, (dict, list))),
     )
-    return health, None
 
 
 def _state(value: Any, status_path: str) -> str:
