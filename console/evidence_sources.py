@@ -37,6 +37,7 @@ class Request:
     """Whose client (and token) asks: api, prometheus or alertmanager."""
     timeout_s: float
     suffix: str = ".json"
+    """.json (must parse), .txt (the /metrics exposition) or .body (a health answer the HTTP status alone judges)."""
     errors_answer: bool = False
     """A health endpoint's 5xx is an answer (unhealthy), not a failed fetch."""
 
@@ -83,7 +84,8 @@ def requests_for(config: Config) -> list[Request]:
     api = config.api
     base, timeout = api.base_url, api.timeout_s
     wanted = [
-        Request(name, f"health of service {check.name} ({check.path})", base + check.path, "api", timeout, errors_answer=True)
+        Request(name, f"health of service {check.name} ({check.path})", base + check.path, "api", timeout,
+                ".json" if check.status or check.checks or check.details else ".body", errors_answer=True)
         for name, check in zip(health_file_names(config), api.health)
     ]
     wanted += [Request(name, what, base + mapping.path, "api", timeout) for name, what, _, mapping in _lists(config) if mapping is not None]
@@ -104,6 +106,8 @@ def requests_for(config: Config) -> list[Request]:
 
 def _usable(request: Request, body: bytes) -> Any:
     """The parsed body; SourceError when it is not what the source should send."""
+    if request.suffix == ".body":
+        return None  # any body: the status code is the answer
     if request.suffix == ".txt":
         try:
             return parse_exposition(body.decode("utf-8"))

@@ -79,8 +79,8 @@ class DeadLetter:
 
 @dataclass(frozen=True)
 class DeadLetterSummary:
-    total: int
-    """Size of the whole queue (or of the page when the API does not say)."""
+    total: int | None
+    """Size of the whole queue; None when the API does not say (the page is not the queue)."""
     error_classes: tuple[tuple[str, int], ...]
     """(error class, count), largest first."""
     classes_cover_whole_queue: bool

@@ -130,7 +130,7 @@ class Poller:
     def _succeeded(self, name: str, data: Any, server_now: datetime | None) -> None:
         now = self._clock()
         self._states[name] = SourceState(name, data, now, "", server_now)
-        if name == DEAD_LETTERS:
+        if name == DEAD_LETTERS and data.total is not None:
             # Growth is measured on the backend's clock when it tells us one: "+40 in 5m"
             # must mean the backend's five minutes, whatever our polling jitter.
             at = server_now.timestamp() if server_now is not None else now

@@ -185,7 +185,7 @@ class DeadLetterScreen(Screen):
         number = page.at.index + 1
         if page.total is None:  # the API does not count: say whether more follow
             return f"page {number:,}{' · more' if page.next_at else ' (last)'} n/p"
-        pages = max(1, -(-page.total // PAGE_SIZE), number)
+        pages = max(1, -(-page.total // page.limit), number)
         return f"{page.total:,} matching · page {number:,}/{pages:,} n/p"
 
     # -- keys ----------------------------------------------------------------------------

@@ -53,6 +53,8 @@ class PageAt:
 @dataclass(frozen=True)
 class DeadLetterPage:
     at: PageAt
+    limit: int
+    """The page size asked for (the screen's, capped at `paging.max_limit`)."""
     total: int | None
     """Entries matching the filter, on the whole queue (None when the API does not say)."""
     items: tuple[DeadLetter, ...]
@@ -109,7 +111,7 @@ async def fetch_page(client: httpx.AsyncClient, api: ApiConfig, at: PageAt, limi
     items, total, classes = read_dead_letters(records)
     if classes is None:  # the API does not count them: the page's own, to pick a filter from
         classes = class_counts(Counter(letter.error_class for letter in items))
-    return DeadLetterPage(at, total, items, tuple(classes), records.server_now, _next(mapping, records, at, limit, items, total))
+    return DeadLetterPage(at, limit, total, items, tuple(classes), records.server_now, _next(mapping, records, at, limit, items, total))
 
 
 def _next(mapping: DeadLetterMap, records: Records, at: PageAt, limit: int, items: tuple[DeadLetter, ...], total: int | None) -> PageAt | None:

@@ -158,7 +158,7 @@ async def fetch_dead_letters(client: httpx.AsyncClient, api: ApiConfig) -> Fetch
     if classes is None:  # the API does not count them: count the page we have
         classes = class_counts(Counter(letter.error_class for letter in newest))
     summary = DeadLetterSummary(
-        total=total if total is not None else len(newest),
+        total=total,
         error_classes=tuple(classes),
         classes_cover_whole_queue=whole_queue,
         newest=newest,
