@@ -49,7 +49,8 @@ def service_parts(name: str, state: SourceState, now: float, ok_words: set[str])
         part = Text(" " + plain(label, 20) + " ", style="dim")
         part.append(plain(value, 30))
         parts.append((DETAIL, part))
-    for component, value in health.checks:
+    # Failing components first: they are what the operator scans for.
+    for component, value in sorted(health.checks, key=lambda check: check[1].lower() in ok_words):
         good = value.lower() in ok_words
         part = Text(" " + plain(component, 20) + " ")
         part.append(plain(value, 20), style="green" if good else "bold red")
