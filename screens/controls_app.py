@@ -46,7 +46,7 @@ from screens.widgets.source_panel import SourcePanel
 # Dashboard panel id → (catalogue panel, snapshot source).
 PANELS = {"workers": ("workers", WORKERS), "leases": ("leases", LEASES), "dead-letters": ("dead_letters", DEAD_LETTERS)}
 CONTROL_ACTIONS = {"incident", "row_action", "dead_letters", "no_list", "audit", "break_glass"}
-LIST_WORDS = {"dead_letters": "dead-letter", "workers": "worker", "leases": "lease", "jobs": "job"}
+LIST_WORDS = {"dead_letters": "dead-letter"}  # lists a key opens: `d`
 
 
 class ControlsApp(TypeAheadApp):
