@@ -23,7 +23,6 @@ from console.sources.alertmanager import ALERTS_PATH
 from console.sources.http import SourceError, fetch, http_client, http_error, parse_json
 from console.sources.json_signals import read_json_value
 from console.sources.metrics_scrape import parse_exposition
-from console.sources.ops_api import AUDIT_LOGS_PATH
 
 DEADLINE_GRACE_S = 0.5  # httpx's timeout is per read; this caps a trickling answer as a whole
 
@@ -64,6 +63,7 @@ def _lists(config: Config) -> list[tuple[str, str, str, FieldMap | None]]:
         ("workers", "workers and their heartbeats", "workers", api.workers),
         ("leases", "leases held", "leases", api.leases),
         ("dead-letters", "dead letters: the first page, as the API returns it", "dead_letters", api.dead_letters),
+        ("backend-audit", "the backend's own audit log", "audit_logs", api.audit_logs),
     ]
 
 
@@ -90,7 +90,6 @@ def requests_for(config: Config) -> list[Request]:
         for name, check in zip(health_file_names(config), api.health)
     ]
     wanted += [Request(name, what, base + mapping.path, "api", timeout) for name, what, _, mapping in _lists(config) if mapping is not None]
-    wanted.append(Request("backend-audit", "the backend's own audit log", base + AUDIT_LOGS_PATH, "api", timeout))
     for path, name in json_files(config).items():
         readers = ", ".join(s.name for s in config.signals if s.json_value and s.json_value.path == path)
         wanted.append(Request(name, f"{path}: the API's JSON read by signals {readers}", base + path, "api", timeout))

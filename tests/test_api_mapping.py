@@ -283,7 +283,7 @@ def test_evidence_has_a_file_per_service_and_lists_what_is_not_configured(other_
     assert {"health-backend.json", "health-pdf.json", "health-optimizer.body", "workers.json"} <= names
     assert not {"jobs.json", "leases.json", "dead-letters.json"} & names
     manifest = json.loads((bundle.path / "manifest.json").read_text())
-    assert set(manifest["not_configured"]) == {"jobs", "leases", "dead-letters"}
+    assert set(manifest["not_configured"]) == {"jobs", "leases", "dead-letters", "backend-audit"}
     assert json.loads((bundle.path / "health-pdf.json").read_text()) == {"error": "renderer crashed"}  # a 503 is an answer
     assert (bundle.path / "health-optimizer.body").read_text() == "OK"  # judged by its HTTP status, kept as sent
     assert not any(f["source"] in ("jobs", "leases", "dead-letters") for f in manifest["failed"])

@@ -19,8 +19,6 @@ from console.sources.http import SourceError, fetch, get_json, parse_json
 from console.sources.json_mapping import Records, as_int, as_text, dig, parse_time
 
 Fetched = tuple[Any, datetime | None]
-# The backend's own audit log (not in the config: the audit screen and evidence bundles read it).
-AUDIT_LOGS_PATH = "/v1/audit/logs?limit=50"
 
 
 async def fetch_health(client: httpx.AsyncClient, api: ApiConfig, check: HealthCheckConfig) -> Fetched:
