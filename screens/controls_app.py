@@ -39,6 +39,7 @@ from screens.modals.prompt import PromptScreen
 from screens.modals.text_view import TextViewScreen
 from screens.status_update import LastUpdateRead, StatusUpdateScreen, UpdateDrafted
 from screens.type_ahead import TypeAheadApp
+from screens.widgets.environment_chip import environment_chip
 from screens.widgets.mode_badge import mode_badge
 from screens.widgets.mode_line import ModeLine
 from screens.widgets.source_panel import SourcePanel
@@ -111,7 +112,7 @@ class ControlsApp(TypeAheadApp):
         if not self.screen_stack:  # starting up or shutting down
             return
         lock = self.controls.policy.state()  # also re-locks an expired break-glass
-        badge = mode_badge(lock, self.incident, self._clock(), self._update_due())
+        badge = mode_badge(lock, self.incident, self._clock(), self._update_due(), self.controls.config.environment)
         for screen in self.screen_stack:
             screen.set_class(lock.read_only, "-read-only")
             screen.set_class(lock.mode == "break-glass", "-break-glass")
@@ -121,7 +122,7 @@ class ControlsApp(TypeAheadApp):
             dashboard.incident_severity = self.incident.severity if self.incident is not None else None
             if dashboard.is_current:
                 dashboard.show_status()
-        header = Text(f" {plain(self.controls.config.environment, 40)} ", style="bold reverse")
+        header = environment_chip(self.controls.config)
         if badge:
             header.append(" ")
             header.append_text(badge)
@@ -240,7 +241,7 @@ class ControlsApp(TypeAheadApp):
 
         reasons = ", ".join(lock.reasons)
         label = f"Read-only because: {reasons}. Why must you act now? (recorded in the timeline and audit log)"
-        self.push_screen(PromptScreen("Break glass", label, _reason_problem), reason_given)
+        self.push_screen(PromptScreen(f"Break glass on {plain(self.controls.config.environment, 40)}", label, _reason_problem), reason_given)
 
     def action_relock(self) -> None:
         self.controls.policy.relock()
