@@ -73,7 +73,8 @@ class EnvironmentsApp(ControlsApp):
             label = f"{'●' if name == current else ' '} {plain(name, 40):<{width}}  {plain(where, 60)}"
             notes = [note for note, applies in (("production", is_production(name)), ("on screen", name == current)) if applies]
             options.append((name, label + (f"  ({', '.join(notes)})" if notes else "")))
-        self.push_screen(PickScreen(f"Switch environment (now {plain(current, 40)})", options), self._environment_picked)
+        # The cursor starts on the environment on screen: Enter alone changes nothing.
+        self.push_screen(PickScreen(f"Switch environment (now {plain(current, 40)})", options, start=current), self._environment_picked)
 
     def _environment_picked(self, name: str | None) -> None:
         if name is None:

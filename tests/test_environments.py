@@ -72,7 +72,8 @@ async def switch_to(app, pilot, name: str) -> None:
     await pilot.press("e")
     await wait_for(pilot, lambda: isinstance(app.screen, PickScreen), what="the environment picker")
     names = [key for key, _ in app.screen.options]
-    await pilot.press(*["down"] * names.index(name), "enter")
+    steps = names.index(name) - names.index(app.controls.config.environment)  # the cursor starts on the current one
+    await pilot.press(*["down" if steps > 0 else "up"] * abs(steps), "enter")
     await wait_for(pilot, lambda: f" {name} " in header(app), what=f"{name} in the header")
 
 
