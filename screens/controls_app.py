@@ -186,7 +186,11 @@ class ControlsApp(TypeAheadApp):
             return
         # Read here, on the app's thread: the snapshot the dashboard shows now.
         snapshot = getattr(getattr(self, "dashboard", None), "snapshot", None)
-        self._draft_update(self.incident.id, *latest_readings(snapshot, self._clock()))
+        readings = latest_readings(snapshot, self._clock())
+        declared_in, here = self.incident.environment, self.controls.config.environment
+        if declared_in and declared_in != here:  # another environment's numbers are not this incident's impact
+            readings = None, f"the console is on {here}, the incident is in {declared_in}"
+        self._draft_update(self.incident.id, *readings)
 
     @work(thread=True, exclusive=True, group="update-draft", exit_on_error=False)
     def _draft_update(self, incident_id: str, readings: tuple[SignalReading, ...] | None, unavailable: str) -> None:
@@ -196,7 +200,8 @@ class ControlsApp(TypeAheadApp):
         except Exception as exc:  # a locked state file or an unreadable runbook must not end the console
             self.call_from_thread(self.notify, plain(f"{type(exc).__name__}: {exc}", 300), title="Status update", severity="error", markup=False)
             return
-        text = compose_update(record, controls.config.environment, controls.config.status_updates, readings, unavailable)
+        environment = record.incident.environment or controls.config.environment
+        text = compose_update(record, environment, controls.config.status_updates, readings, unavailable)
         self.post_message(UpdateDrafted(record.incident, text))
 
     @on(UpdateDrafted)

@@ -19,6 +19,7 @@ from console.incident import IncidentStore
 from screens.app import OpsConsoleApp
 from screens.modals.confirm import ConfirmScreen
 from screens.modals.pick import PickScreen
+from screens.status_update import StatusUpdateScreen
 from tests.conftest import screen_text, set_faults, wait_for
 from tests.test_guarded_ui import has_data, notices, open_drain_confirmation
 
@@ -120,6 +121,12 @@ async def test_switching_shows_only_the_new_environments_numbers_and_sends_there
         assert [m["path"] for m in staging.mutations] == [f"/v1/workers/{worker}/drain"]
         assert eu.mutations == []
         await wait_for(pilot, lambda: any(r["type"] == "result" for r in audit_records(tmp_path)), what="the result record")
+
+        # A status update is about the incident's environment, not staging's numbers.
+        await pilot.press("i", "u")
+        await wait_for(pilot, lambda: isinstance(app.screen, StatusUpdateScreen), what="the status-update composer")
+        assert "Scope: environment prod-eu" in app.screen.text
+        assert "signals unavailable: the console is on staging, the incident is in prod-eu" in app.screen.text
 
     records = audit_records(tmp_path)
     switch = next(r for r in records if r["type"] == "environment")
