@@ -1,8 +1,11 @@
-"""Several environments of one system (prod-eu, prod-us, staging) in one config.
+"""Several environments of one system (prod-eu, prod-us, staging) in one config: which
+are production, where the one on screen stands among them, the demo aimed at one backend
+per environment, and every environment's tokens.
 
-A switch always starts from the config as loaded, never from one already aimed at an
-environment: `for_environment` lays an environment's keys over the top-level ones, so
-laying prod-us over prod-eu would keep whatever prod-us leaves unset from prod-eu.
+A switch (screens/environments_app.py) starts from the config as loaded, never from one
+already aimed at an environment: `for_environment` lays an environment's keys over the
+top-level ones, so laying prod-us over prod-eu would keep what prod-us leaves unset from
+prod-eu.
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ def every_token(config: Config, environ: dict[str, str] | None = None) -> tuple[
     """The tokens of the environment on screen and of every other one that can be read:
     what redaction hides from the shared audit log, whichever environment an operator
     pasted a token from. Another environment's unreadable token file is said when
-    switching to it, not here."""
+    switching to it, not here. (`config` may already be aimed at an environment: for a
+    union of tokens, laying one environment over another loses none.)"""
     tokens = list(configured_tokens(config, environ))
     for name in config.environments:
         if name == config.environment:

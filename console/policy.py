@@ -116,13 +116,12 @@ class ReadOnlyPolicy:
         )
         return until
 
-    def relock(self, why: str = "ended by the operator") -> bool:
-        """End a break-glass window early; True when one was open."""
+    def relock(self, why: str = "ended by the operator") -> None:
+        """End a break-glass window early (nothing happens when none is open)."""
         with self._lock:
             lifted, self._until = self._until is not None, None
         if lifted:
             self._record("relocked", f"read-only again ({why})")
-        return lifted
 
     def _record(self, kind: str, text: str, **extra: str) -> None:
         operator = self.operator

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import SystemCommand
 from textual.binding import Binding
