@@ -15,10 +15,10 @@ from screens.widgets.quiet_static import QuietStatic
 
 
 class StatusBar(QuietStatic):
-    def show(self, snapshot: Snapshot | None, environment: str, refresh_s: float, now: float, badge: Text | None = None) -> None:
+    def show(self, snapshot: Snapshot | None, environment: Text, refresh_s: float, now: float, badge: Text | None = None) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" opsconsole ", style="bold")
-        text.append(f" {plain(environment, 40)} ", style="bold reverse")
+        text.append_text(environment)  # screens/widgets/environment_chip.py
         if badge:  # READ-ONLY and the incident's severity and status, before anything that may be cut
             text.append(" ")
             text.append_text(badge)
