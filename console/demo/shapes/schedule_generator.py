@@ -28,7 +28,7 @@ JOB_NAME = "generate-schedule"
 STEPS = dict(zip(STAGES, ("extract", "parse", "optimize", "render")))
 BULL_STATES = {"queued": "waiting", "running": "active", "retrying": "delayed", "succeeded": "completed", "dead_lettered": "failed"}
 CONTAINERS = ("backend", "pdf-worker", "optimizer", "redis", "postgres")
-# The simulation's failures in this system's words: (error name, failedReason).
+# The simulation's failures in this system's words: (error name, failedReason = its message).
 ERRORS = {
     "ProviderUnavailable": ("OptimizerUnavailable", "optimizer answered 503 Service Unavailable"),
     "ProviderRateLimited": ("OptimizerBusy", "optimizer answered 429: solver pool exhausted"),
@@ -121,7 +121,7 @@ def job_record(req: Request, job: SimJob) -> dict[str, Any]:
     state = _state(req)
     finished = job.state in ("succeeded", "dead_lettered")
     started = job.state != "queued" or job.attempts > 0
-    error_name, reason = ERRORS.get((job.last_error or "").split(":")[0], ("", ""))
+    _, reason = ERRORS.get((job.last_error or "").split(":")[0], ("", ""))
     return {
         "id": bull_id(job.id),
         "name": JOB_NAME,
@@ -134,7 +134,7 @@ def job_record(req: Request, job: SimJob) -> dict[str, Any]:
         "timestamp": state.ms(job.created),
         "processedOn": state.ms(job.updated) if started else None,
         "finishedOn": state.ms(job.updated) if finished else None,
-        "failedReason": f"{error_name}: {reason}" if error_name else None,
+        "failedReason": reason or None,  # the error's message, as BullMQ keeps it
     }
 
 
@@ -148,7 +148,7 @@ def failed_record(entry: dict[str, Any]) -> dict[str, Any]:
         "id": bull_id(entry["job_id"]),
         "name": JOB_NAME,
         "errorName": name,
-        "failedReason": f"{name}: {reason}",
+        "failedReason": reason,
         "attemptsMade": entry["attempts"],
         "processedOn": _ms_of(entry["first_failed_at"]),
         "finishedOn": _ms_of(entry["last_failed_at"]),
