@@ -125,28 +125,11 @@ def _latencies_ms(sim: Simulation) -> list[float]:
     return [seconds * 1000 for seconds in done + waiting]
 
 
-def _figures(sim: Simulation, state: DocumentApiState) -> dict[str, Any]:
+def _rates(sim: Simulation, state: DocumentApiState) -> tuple[float, float, float]:
+    """(seconds covered, model error rate, OCR failure rate) over the window."""
     window_s, delta = state.window(sim)
     model_errors = _ratio(delta[("stage_failures", "generate")], delta[("stage_runs", "generate")])
-    latencies = _latencies_ms(sim)
-    return {
-        "window_s": round(window_s, 1),
-        "latency_ms": {name: _percentile(latencies, share) for name, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))},
-        "model": {
-            "name": MODEL_NAME,
-            "version": state.model_version,
-            "error_rate": model_errors,
-            # Spot-checked extraction quality of the live version moves with its error rate.
-            "precision": round(0.95 - 0.5 * model_errors, 3),
-            "recall": round(0.92 - 0.6 * model_errors, 3),
-        },
-        "ocr": {
-            "engine": OCR_ENGINES[state.ocr_mode],
-            "mode": state.ocr_mode,
-            "failure_rate": _ratio(delta[("failures", INVALID_INPUT[0])], delta[("stage_runs", "ingest")]),
-        },
-        "storage": {"errors_total": sum(sim.counters[("failures", name)] for name in STORAGE_CLASSES)},
-    }
+    return window_s, model_errors, _ratio(delta[("failures", INVALID_INPUT[0])], delta[("stage_runs", "ingest")])
 
 
 # -- health and stats -----------------------------------------------------------------------
@@ -154,9 +137,9 @@ def _figures(sim: Simulation, state: DocumentApiState) -> dict[str, Any]:
 
 def health(req: Request) -> Reply:
     state = _state(req)
-    figures = _figures(req.sim, state)
+    ocr_failures = _rates(req.sim, state)[2]
     base = req.sim.health()["checks"]
-    if figures["ocr"]["failure_rate"] >= OCR_FAILING:
+    if ocr_failures >= OCR_FAILING:
         ocr = "failing"
     else:
         ocr = "ok" if state.ocr_mode == "primary" else "on fallback engine"
@@ -172,7 +155,7 @@ def health(req: Request) -> Reply:
         "status": "ok" if all(value == "ok" for value in checks.values()) else "degraded",
         "server_time": req.sim.now,
         "model": {"name": MODEL_NAME, "version": state.model_version, "last_good_version": state.last_good_version},
-        "ocr": {"engine": figures["ocr"]["engine"], "mode": state.ocr_mode},
+        "ocr": {"engine": OCR_ENGINES[state.ocr_mode], "mode": state.ocr_mode},
         "replicas": {"desired": state.replicas, "ready": sum(1 for w in req.sim.workers if w.state != "stalled")},
         "checks": checks,
     }
@@ -180,10 +163,26 @@ def health(req: Request) -> Reply:
 
 def stats(req: Request) -> Reply:
     sim = req.sim
-    figures = _figures(sim, _state(req))
+    state = _state(req)
+    window_s, model_errors, ocr_failures = _rates(sim, state)
+    latencies = _latencies_ms(sim)
     running = sum(1 for job in sim.active.values() if job.state == "running")
-    figures["batches"] = {"queued": len(sim.queue), "processing": running, "failed": len(sim.dead_letters)}
-    return 200, {"server_time": sim.now, **figures}
+    return 200, {
+        "server_time": sim.now,
+        "window_s": round(window_s, 1),
+        "latency_ms": {name: _percentile(latencies, share) for name, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))},
+        "model": {
+            "name": MODEL_NAME,
+            "version": state.model_version,
+            "error_rate": model_errors,
+            # Spot-checked extraction quality of the live version moves with its error rate.
+            "precision": round(0.95 - 0.5 * model_errors, 3),
+            "recall": round(0.92 - 0.6 * model_errors, 3),
+        },
+        "ocr": {"engine": OCR_ENGINES[state.ocr_mode], "mode": state.ocr_mode, "failure_rate": ocr_failures},
+        "storage": {"errors_total": sum(sim.counters[("failures", name)] for name in STORAGE_CLASSES)},
+        "batches": {"queued": len(sim.queue), "processing": running, "failed": len(sim.dead_letters)},
+    }
 
 
 # -- batches and replicas -------------------------------------------------------------------
