@@ -8,6 +8,8 @@ import json
 
 import httpx
 
+from console.actions import find_action, plan_action
+from console.config import load_config, profile_config_path
 from console.demo.shapes.document_api import BAD_RELEASE, LAST_GOOD_VERSION
 from console.format import number
 from screens.app import OpsConsoleApp
@@ -19,6 +21,7 @@ from screens.runbook_view import RunbookScreen
 from screens.widgets.signal_tile import SignalTile
 from tests.conftest import screen_text, wait_for
 from tests.profile_e2e import profile_backend, profile_config, recorded_calls, recording_stub, stubs_first_on_path
+from tests.test_config import run_cli
 from tests.test_guarded_ui import has_data
 
 ROLLBACK_ARGV = ["--context", "prod-eu", "-n", "document-api", "set", "env", "deployment/document-api", f"MODEL_VERSION={LAST_GOOD_VERSION}"]
@@ -126,3 +129,15 @@ async def test_a_bad_model_release_from_the_tiles_to_rollback_requeue_and_review
             assert review.count("- [x] ") == 3
             assert "Roll back model (`rollback-model`)" in review and "Requeue failed batches (`requeue-failed-batches`)" in review
             assert "prod-eu" in review
+
+
+def test_the_profile_passes_check_config_and_each_environment_fills_its_own_kubectl_context():
+    result = run_cli("--profile", "document-api", "check-config")
+    assert result.returncode == 0 and "7 signals, 4 runbooks" in result.stdout, result.stdout + result.stderr
+    config = load_config(profile_config_path("document-api"))
+    for environment, namespace in (("prod-eu", "document-api"), ("prod-us", "document-api"), ("staging", "document-api-staging")):
+        aimed = config.for_environment(environment)
+        assert aimed.api.base_url == f"https://docs.{environment}.example.internal"
+        scale = plan_action(find_action(aimed.actions, "scale-replicas"), aimed.api.base_url, environment, values={"replicas": "12"}, config_vars=aimed.vars)
+        assert scale.calls[0].argv == ("kubectl", "--context", environment, "-n", namespace, "scale", "deployment/document-api", "--replicas=12")
+        assert scale.phrase == "scale 12"
