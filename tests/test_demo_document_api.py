@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from console.demo.shapes.document_api import BAD_RELEASE, LAST_GOOD_VERSION, OCR_ENGINES
+from console.sources.metrics_scrape import parse_exposition
 from tests.profile_e2e import profile_backend
 
 
@@ -84,6 +85,18 @@ def test_each_scenario_lands_on_its_own_signal_and_health_check(scenario):
         expected = BAD_RELEASE if scenario == "provider-outage" else LAST_GOOD_VERSION
         assert stats["model"]["version"] == health["model"]["version"] == expected
         assert health["model"]["last_good_version"] == LAST_GOOD_VERSION
+
+
+def test_metrics_carry_the_same_figures_in_the_prometheus_format():
+    with profile_backend("document-api") as server:
+        in_scenario(server, "storage-outage", 120)
+        stats = get(server, "/v1/stats")
+        samples = parse_exposition(httpx.get(server.url + "/metrics", timeout=5).text)
+        assert sum(value for _, value in samples["docapi_storage_errors_total"]) == stats["storage"]["errors_total"] > 0
+        assert [(labels, value) for labels, value in samples["docapi_model_error_ratio"]] == [
+            ({"version": LAST_GOOD_VERSION}, stats["model"]["error_rate"])
+        ]
+        assert dict((labels["quantile"], value) for labels, value in samples["docapi_latency_seconds"])["0.95"] == stats["latency_ms"]["p95"] / 1000
 
 
 def test_the_bad_model_release_is_gone_once_the_outage_is_over():

@@ -3,7 +3,7 @@ a versioned model and storage, in batch jobs run by replicas.
 
 Routes: `GET /v1/health` (model name, version and last good version, OCR engine, checks),
 `GET /v1/stats` (latency percentiles, model error rate with precision/recall, OCR failure
-rate, storage errors as a counter), `GET /v1/batches`, `GET /v1/batches/{batch_id}`,
+rate, storage errors as a counter; `/metrics` has the same in the Prometheus format), `GET /v1/batches`, `GET /v1/batches/{batch_id}`,
 `GET /v1/replicas`, failed batches with cursor paging and an error filter
 (`GET /v1/batches/failed`), and the mutations: requeue failed batches (one, or a list),
 and `PUT /v1/ocr/engine` to divert OCR to the fallback engine and back.
@@ -162,12 +162,14 @@ def health(req: Request) -> Reply:
 
 
 def stats(req: Request) -> Reply:
-    sim = req.sim
-    state = _state(req)
+    return 200, _stats(req.sim, _state(req))
+
+
+def _stats(sim: Simulation, state: DocumentApiState) -> dict[str, Any]:
     window_s, model_errors, ocr_failures = _rates(sim, state)
     latencies = _latencies_ms(sim)
     running = sum(1 for job in sim.active.values() if job.state == "running")
-    return 200, {
+    return {
         "server_time": sim.now,
         "window_s": round(window_s, 1),
         "latency_ms": {name: _percentile(latencies, share) for name, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))},
@@ -183,6 +185,31 @@ def stats(req: Request) -> Reply:
         "storage": {"errors_total": sum(sim.counters[("failures", name)] for name in STORAGE_CLASSES)},
         "batches": {"queued": len(sim.queue), "processing": running, "failed": len(sim.dead_letters)},
     }
+
+
+def metrics(req: Request) -> Reply:
+    """The same figures in the Prometheus text format, for a Prometheus that scrapes the replicas."""
+    sim = req.sim
+    figures = _stats(sim, _state(req))
+    model, ocr = figures["model"], figures["ocr"]
+    storage_errors = {op: sim.counters[("failures", name)] for op, name in (("read", STORAGE_READ[0]), ("write", STORAGE_WRITE[0]))}
+    families = [
+        ("docapi_latency_seconds", "gauge", "Batch latency from submission to result over the last minute, by quantile.",
+         [(f'{{quantile="{q}"}}', (figures["latency_ms"][p] or 0) / 1000) for q, p in (("0.5", "p50"), ("0.95", "p95"), ("0.99", "p99"))]),
+        ("docapi_model_error_ratio", "gauge", "Share of documents the extraction model failed on over the last minute.",
+         [(f'{{version="{model["version"]}"}}', model["error_rate"])]),
+        ("docapi_ocr_failure_ratio", "gauge", "Share of documents OCR found no readable text in over the last minute.",
+         [(f'{{engine="{ocr["engine"]}"}}', ocr["failure_rate"])]),
+        ("docapi_storage_errors_total", "counter", "Failed reads and writes to the document store.",
+         [(f'{{op="{op}"}}', count) for op, count in storage_errors.items()]),
+        ("docapi_batches", "gauge", "Batches by status (failed: waiting to be requeued).",
+         [(f'{{status="{status}"}}', count) for status, count in figures["batches"].items()]),
+    ]
+    lines = []
+    for name, kind, text, samples in families:
+        lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]
+        lines += [f"{name}{labels} {value:g}" for labels, value in samples]
+    return 200, "\n".join(lines) + "\n"
 
 
 # -- batches and replicas -------------------------------------------------------------------
@@ -383,6 +410,7 @@ def set_ocr_engine(req: Request) -> Reply:
 ROUTES: list[Route] = [
     ("GET", re.compile(r"/v1/health"), health),
     ("GET", re.compile(r"/v1/stats"), stats),
+    ("GET", re.compile(r"/metrics"), metrics),
     ("GET", re.compile(r"/v1/batches"), list_batches),
     ("GET", re.compile(r"/v1/batches/failed"), list_failed),
     ("POST", re.compile(r"/v1/batches/failed/requeue"), requeue_failed),
