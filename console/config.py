@@ -143,6 +143,9 @@ class ApiConfig(TokenSource):
     leases: FieldMap | None = None
     dead_letters: DeadLetterMap | None = None
     """Each list is optional: a panel whose list the API does not offer is not shown."""
+    audit_logs: FieldMap | None = None
+    """The backend's own audit log (fields at, actor, action, target, detail), shown beside
+    the console's on the audit screen and saved in evidence bundles."""
 
     @field_validator("base_url")
     @classmethod

@@ -45,7 +45,8 @@ from screens.widgets.source_panel import SourcePanel
 
 # Dashboard panel id → (catalogue panel, snapshot source).
 PANELS = {"workers": ("workers", WORKERS), "leases": ("leases", LEASES), "dead-letters": ("dead_letters", DEAD_LETTERS)}
-CONTROL_ACTIONS = {"incident", "row_action", "dead_letters", "audit", "break_glass"}
+CONTROL_ACTIONS = {"incident", "row_action", "dead_letters", "no_list", "audit", "break_glass"}
+LIST_WORDS = {"dead_letters": "dead-letter"}  # lists a key opens: `d`
 
 
 class ControlsApp(TypeAheadApp):
@@ -54,6 +55,9 @@ class ControlsApp(TypeAheadApp):
         Binding("i", "incident", "Incident", id="incident", tooltip="The current incident: declare, severity, status, resolve"),
         Binding("a", "row_action", "Act", id="act", tooltip="Actions for the selected row or the whole system (guarded ones need a typed phrase)"),
         Binding("d", "dead_letters", "DLQ", id="dead_letters", tooltip="The whole dead-letter queue: filter, select, view payloads, replay"),
+        # Only while the config has no [api.dead_letters]: `d` says so instead of failing.
+        Binding("d", "no_list('dead_letters')", "DLQ", id="dead_letters.absent", show=False,
+                tooltip="This API has no dead-letter list ([api.dead_letters] is not in the config)"),
         Binding("L", "audit", "Audit", id="audit", show=False, tooltip="This console's audit log beside the backend's"),
         Binding("b", "break_glass", "Unlock", id="break_glass", show=False, tooltip="Lift read-only for a while by typing a reason (recorded)"),
         Binding("E", "evidence", "Evidence", id="evidence", show=False, tooltip="Save an evidence bundle: health, metrics, jobs, dead letters, audit logs, the timeline"),
@@ -145,6 +149,10 @@ class ControlsApp(TypeAheadApp):
             return self.screen is getattr(self, "dashboard", None) or isinstance(self.screen, IncidentScreen)
         if action in CONTROL_ACTIONS and self.screen is not getattr(self, "dashboard", None):
             return False
+        if action == "dead_letters":
+            return self.controls.config.api.dead_letters is not None
+        if action == "no_list":
+            return getattr(self.controls.config.api, str(parameters[0])) is None
         return True
 
     # -- screens -------------------------------------------------------------------------
@@ -153,6 +161,9 @@ class ControlsApp(TypeAheadApp):
         from screens.incident import IncidentScreen
 
         self.push_screen(IncidentScreen(self.controls))
+
+    def action_no_list(self, name: str) -> None:
+        self.notify(f"This API has no {LIST_WORDS[name]} list: [api.{name}] is not in the config.", severity="warning")
 
     def action_dead_letters(self) -> None:
         from screens.dead_letters import DeadLetterScreen
@@ -426,7 +437,8 @@ class ControlsApp(TypeAheadApp):
         if screen is not getattr(self, "dashboard", None):
             return
         yield SystemCommand("Incident", "Declare, change severity or status, resolve", self.action_incident)
-        yield SystemCommand("Dead letters", "The whole queue: filter, select, payloads, replay", self.action_dead_letters)
+        if self.controls.config.api.dead_letters is not None:
+            yield SystemCommand("Dead letters", "The whole queue: filter, select, payloads, replay", self.action_dead_letters)
         yield SystemCommand("Audit log", "This console's audit log beside the backend's", self.action_audit)
         yield evidence
         yield from self._update_commands()

@@ -64,15 +64,24 @@ class DashboardScreen(Screen):
             for signal in self.config.signals:
                 if signal.tile:
                     yield SignalTile(id=f"tile-{signal.name}", classes="tile")
-        yield HealthBar(id="health")
+        api = self.config.api
+        # A list the API does not offer has no panel; with none at all, health takes the room.
+        lists = api.workers is not None or api.leases is not None or api.dead_letters is not None
+        health = HealthBar([(check.name, check.ok) for check in api.health], id="health", classes="" if lists else "-full")
+        health.border_title = "Health"
+        yield health
         if self.config.exit_criteria:
             yield ExitCriteriaBar(id="exit-criteria")
         if self.config.alertmanager is not None:
             yield AlertsPanel(id="alerts", classes="panel")
-        with Horizontal(id="fleet"):
-            yield WorkersPanel(self.config.heartbeat_stale_s, id="workers", classes="panel")
-            yield LeasesPanel(id="leases", classes="panel")
-        yield DeadLetterPanel(id="dead-letters", classes="panel")
+        if api.workers is not None or api.leases is not None:
+            with Horizontal(id="fleet"):
+                if api.workers is not None:
+                    yield WorkersPanel(self.config.heartbeat_stale_s, id="workers", classes="panel")
+                if api.leases is not None:
+                    yield LeasesPanel(id="leases", classes="panel")
+        if api.dead_letters is not None:
+            yield DeadLetterPanel(id="dead-letters", classes="panel")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -165,10 +174,8 @@ class DashboardScreen(Screen):
         yield SystemCommand("Runbooks", "Every runbook with its progress: filter, open, tick steps", self.action_runbooks)
         if self.suggestion is not None:
             yield SystemCommand("Open the suggested runbook", plain(self.suggestion.reason, 80), self.action_suggested_runbook)
-        panels = [("workers", "Workers"), ("leases", "Leases"), ("dead-letters", "Dead letters")]
-        if self.config.alertmanager is not None:
-            panels.insert(0, ("alerts", "Alerts"))
-        for panel_id, title in panels:
+        for panel in self.query(SourcePanel):  # the panels this config has
+            panel_id, title = panel.id, panel.TITLE
             yield SystemCommand(
                 f"Go to {title}",
                 f"Move the cursor into the {title.lower()} table",

@@ -113,7 +113,7 @@ async def test_stopped_backend_marks_panels_stale_and_keeps_last_data(demo_serve
         assert "connection refused" in text
         assert "STALE" in text
         # Health leads with its staleness: an old green "ok" must not reassure.
-        await wait_for(pilot, lambda: "Health stale" in screen_text(app), what="health to go stale")
+        await wait_for(pilot, lambda: "Health runtime stale" in screen_text(app), what="health to go stale")
         assert "last answer: ok" in screen_text(app)
         # Last good data stays on screen.
         assert app.dashboard.query_one("#workers DataTable").row_count == workers_before
