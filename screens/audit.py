@@ -42,6 +42,8 @@ def describe_record(record: dict[str, Any], unknown: set[str]) -> Text:
         else:
             targets = record.get("targets") or []
             text.append(" " + plain(" ".join(targets[:3]) + (f" +{len(targets) - 3}" if len(targets) > 3 else ""), 60))
+            if record.get("environment"):
+                text.append(f" on {plain(record['environment'], 40)}")
             if kind == "refused":
                 text.append(" " + plain(record.get("reason", ""), 80), style="red")
         text.append(f" key {plain(str(record.get('intent', ''))[:8], 8)}", style="dim")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -39,6 +38,7 @@ from screens.modals.prompt import PromptScreen
 from screens.modals.text_view import TextViewScreen
 from screens.status_update import LastUpdateRead, StatusUpdateScreen, UpdateDrafted
 from screens.type_ahead import TypeAheadApp
+from screens.widgets.environment_chip import environment_chip
 from screens.widgets.mode_badge import mode_badge
 from screens.widgets.mode_line import ModeLine
 from screens.widgets.source_panel import SourcePanel
@@ -115,7 +115,7 @@ class ControlsApp(TypeAheadApp):
         if not self.screen_stack:  # starting up or shutting down
             return
         lock = self.controls.policy.state()  # also re-locks an expired break-glass
-        badge = mode_badge(lock, self.incident, self._clock(), self._update_due())
+        badge = mode_badge(lock, self.incident, self._clock(), self._update_due(), self.controls.config.environment)
         for screen in self.screen_stack:
             screen.set_class(lock.read_only, "-read-only")
             screen.set_class(lock.mode == "break-glass", "-break-glass")
@@ -125,7 +125,7 @@ class ControlsApp(TypeAheadApp):
             dashboard.incident_severity = self.incident.severity if self.incident is not None else None
             if dashboard.is_current:
                 dashboard.show_status()
-        header = Text(f" {plain(self.controls.config.environment, 40)} ", style="bold reverse")
+        header = environment_chip(self.controls.config)
         if badge:
             header.append(" ")
             header.append_text(badge)
@@ -196,7 +196,11 @@ class ControlsApp(TypeAheadApp):
             return
         # Read here, on the app's thread: the snapshot the dashboard shows now.
         snapshot = getattr(getattr(self, "dashboard", None), "snapshot", None)
-        self._draft_update(self.incident.id, *latest_readings(snapshot, self._clock()))
+        readings = latest_readings(snapshot, self._clock())
+        declared_in, here = self.incident.environment, self.controls.config.environment
+        if declared_in and declared_in != here:  # another environment's numbers are not this incident's impact
+            readings = None, f"the console is on {here}, the incident is in {declared_in}"
+        self._draft_update(self.incident.id, *readings)
 
     @work(thread=True, exclusive=True, group="update-draft", exit_on_error=False)
     def _draft_update(self, incident_id: str, readings: tuple[SignalReading, ...] | None, unavailable: str) -> None:
@@ -206,7 +210,8 @@ class ControlsApp(TypeAheadApp):
         except Exception as exc:  # a locked state file or an unreadable runbook must not end the console
             self.call_from_thread(self.notify, plain(f"{type(exc).__name__}: {exc}", 300), title="Status update", severity="error", markup=False)
             return
-        text = compose_update(record, controls.config.environment, controls.config.status_updates, readings, unavailable)
+        environment = record.incident.environment or controls.config.environment
+        text = compose_update(record, environment, controls.config.status_updates, readings, unavailable)
         self.post_message(UpdateDrafted(record.incident, text))
 
     @on(UpdateDrafted)
@@ -251,7 +256,7 @@ class ControlsApp(TypeAheadApp):
 
         reasons = ", ".join(lock.reasons)
         label = f"Read-only because: {reasons}. Why must you act now? (recorded in the timeline and audit log)"
-        self.push_screen(PromptScreen("Break glass", label, _reason_problem), reason_given)
+        self.push_screen(PromptScreen(f"Break glass on {plain(self.controls.config.environment, 40)}", label, _reason_problem), reason_given)
 
     def action_relock(self) -> None:
         self.controls.policy.relock()

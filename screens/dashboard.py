@@ -25,6 +25,7 @@ from screens.runbook_list import RunbookListScreen, read_runbooks
 from screens.runbook_view import RunbookScreen
 from screens.widgets.alerts_panel import AlertsPanel
 from screens.widgets.dead_letter_panel import DeadLetterPanel
+from screens.widgets.environment_chip import environment_chip
 from screens.widgets.health_bar import HealthBar
 from screens.widgets.leases_panel import LeasesPanel
 from screens.widgets.rule_bars import ExitCriteriaBar, SeverityHintBar
@@ -82,7 +83,9 @@ class DashboardScreen(Screen):
                     yield LeasesPanel(id="leases", classes="panel")
         if api.dead_letters is not None:
             yield DeadLetterPanel(id="dead-letters", classes="panel")
-        yield Footer(compact=True)
+        # With several environments `e Env` takes the palette hint's place, so every key still
+        # fits 80 columns; ctrl+p works all the same and is on the keys screen (?).
+        yield Footer(compact=True, show_command_palette=len(self.config.environments) < 2)
 
     def on_mount(self) -> None:
         self.show_status()
@@ -136,7 +139,7 @@ class DashboardScreen(Screen):
         if not self._has_widgets():
             return
         self.query_one(StatusBar).show(
-            self.snapshot, self.config.environment, self.config.refresh_interval_s, self.clock(), self.badge
+            self.snapshot, environment_chip(self.config), self.config.refresh_interval_s, self.clock(), self.badge
         )
 
     def show_suggestion(self) -> None:
