@@ -32,15 +32,20 @@ def tile(app, name: str) -> list[str]:
     return str(app.dashboard.query_one(f"#tile-{name}", SignalTile).content).split("\n")
 
 
-async def tick(pilot, screen: RunbookScreen, key: str) -> str:
-    """Move the runbook's cursor to step `key` and tick it; the step's words."""
+async def move_to(pilot, screen: RunbookScreen, key: str) -> str:
+    """Move the runbook's cursor down to step `key`; the step's words."""
     for _ in range(60):
         step = screen.current_step()
         if step is not None and step.key == key:
-            await pilot.press("space")
             return step.text
         await pilot.press("j")
     raise AssertionError(f"no step {key}")
+
+
+async def tick(pilot, screen: RunbookScreen, key: str) -> str:
+    words = await move_to(pilot, screen, key)
+    await pilot.press("space")
+    return words
 
 
 async def test_a_bad_model_release_from_the_tiles_to_rollback_requeue_and_review(tmp_path, monkeypatch):
@@ -77,10 +82,7 @@ async def test_a_bad_model_release_from_the_tiles_to_rollback_requeue_and_review
 
             # The rollback: the version typed, the exact argv and environment confirmed.
             rollback_step = "roll-back-the-model/2"
-            for _ in range(10):
-                if runbook.current_step() is not None and runbook.current_step().key == rollback_step:
-                    break
-                await pilot.press("j")
+            await move_to(pilot, runbook, rollback_step)
             await pilot.press("a")
             await wait_for(pilot, lambda: "Model version to pin" in screen_text(app), what="the version prompt")
             await pilot.press(*"3.4", "enter")
@@ -127,7 +129,7 @@ async def test_a_bad_model_release_from_the_tiles_to_rollback_requeue_and_review
             review = path.read_text()
             assert "### Model errors and rollback (`model-errors`): 3/" in review
             for words in ticked:
-                assert f"{words[:40]}" in review
+                assert words[:40] in review
             assert review.count("- [x] ") == 3
             assert "Roll back model (`rollback-model`)" in review and "Requeue failed batches (`requeue-failed-batches`)" in review
             assert "prod-eu" in review
