@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from console.config import Config, PrometheusMetricsConfig, read_token
+from console.config import ApiConfig, Config, PrometheusMetricsConfig, read_token
 from console.format import duration
 from console.models import Snapshot, SourceState
 from console.rules import exit_criteria, severity_hints
@@ -37,8 +37,17 @@ Fetcher = Callable[[], Awaitable[tuple[Any, datetime | None]]]
 # Source names, in the order panels appear.
 HEALTH, METRICS, WORKERS, LEASES, DEAD_LETTERS, ALERTS = "health", "metrics", "workers", "leases", "dead_letters", "alerts"
 STATS = "stats"  # the API's JSON read by `json` signals (queue counters, stats pages)
+JOBS = "jobs"
 # The lists a config may leave out ([api.workers] ...): no table, no fetch, no panel.
-LISTS = {WORKERS: ops_api.fetch_workers, LEASES: ops_api.fetch_leases, DEAD_LETTERS: ops_api.fetch_dead_letters}
+LISTS = {WORKERS: ops_api.fetch_workers, LEASES: ops_api.fetch_leases, JOBS: ops_api.fetch_jobs, DEAD_LETTERS: ops_api.fetch_dead_letters}
+
+
+def dashboard_lists(api: ApiConfig) -> list[str]:
+    """The lists with a panel on the dashboard, so the ones polled: every configured one,
+    except that recent jobs take the leases' place only in an API without leases (with
+    leases, a job in trouble shows there, and jobs are read by evidence bundles)."""
+    shown = [name for name in LISTS if getattr(api, name) is not None]
+    return [name for name in shown if not (name == JOBS and LEASES in shown)]
 
 
 def health_source(service: str) -> str:
@@ -69,9 +78,8 @@ class Poller:
             health_source(check.name): partial(ops_api.fetch_health, self._client, api, check) for check in api.health
         }
         self._fetchers[METRICS] = self.feed.refresh
-        for name, fetch_list in LISTS.items():
-            if getattr(api, name) is not None:
-                self._fetchers[name] = partial(fetch_list, self._client, api)
+        for name in dashboard_lists(api):
+            self._fetchers[name] = partial(LISTS[name], self._client, api)
         from_json = [state for state in self.signals if state.signal.json_value is not None]
         if from_json:
             self._fetchers[STATS] = JsonSignalFeed(self._client, api, from_json, clock).refresh

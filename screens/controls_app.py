@@ -27,7 +27,7 @@ from console.incident import Incident
 from console.incident_record import read_record
 from console.models import SignalReading
 from console.policy import PolicyError
-from console.poller import DEAD_LETTERS, LEASES, WORKERS
+from console.poller import DEAD_LETTERS, JOBS, LEASES, WORKERS
 from console.status_update import STATUS_UPDATE, UpdateDue, compose_update, latest_readings, update_due
 from console.text import plain
 from screens.action_messages import ActionCrashed, ActionFinished, EvidenceFailed, EvidenceWritten, IncidentLoaded
@@ -44,7 +44,7 @@ from screens.widgets.mode_line import ModeLine
 from screens.widgets.source_panel import SourcePanel
 
 # Dashboard panel id → (catalogue panel, snapshot source).
-PANELS = {"workers": ("workers", WORKERS), "leases": ("leases", LEASES), "dead-letters": ("dead_letters", DEAD_LETTERS)}
+PANELS = {"workers": ("workers", WORKERS), "leases": ("leases", LEASES), "jobs": ("jobs", JOBS), "dead-letters": ("dead_letters", DEAD_LETTERS)}
 CONTROL_ACTIONS = {"incident", "row_action", "dead_letters", "no_list", "audit", "break_glass"}
 LIST_WORDS = {"dead_letters": "dead-letter"}  # lists a key opens: `d`
 

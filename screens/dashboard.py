@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer
 from console.config import Config
 from console.format import staleness
 from console.models import Snapshot
-from console.poller import METRICS
+from console.poller import JOBS, LEASES, METRICS, WORKERS, dashboard_lists
 from console.runbook_model import Runbook
 from console.runbook_suggest import Suggestion, suggest
 from console.text import plain
@@ -27,6 +27,7 @@ from screens.widgets.alerts_panel import AlertsPanel
 from screens.widgets.dead_letter_panel import DeadLetterPanel
 from screens.widgets.environment_chip import environment_chip
 from screens.widgets.health_bar import HealthBar
+from screens.widgets.jobs_panel import JobsPanel
 from screens.widgets.leases_panel import LeasesPanel
 from screens.widgets.rule_bars import ExitCriteriaBar, SeverityHintBar
 from screens.widgets.runbook_suggestion import RunbookSuggestionBar
@@ -67,7 +68,7 @@ class DashboardScreen(Screen):
                     yield SignalTile(id=f"tile-{signal.name}", classes="tile")
         api = self.config.api
         # A list the API does not offer has no panel; with none at all, health takes the room.
-        lists = api.workers is not None or api.leases is not None or api.dead_letters is not None
+        lists = bool(dashboard_lists(api))
         health = HealthBar([(check.name, check.ok) for check in api.health], id="health", classes="" if lists else "-full")
         health.border_title = "Health"
         yield health
@@ -75,12 +76,15 @@ class DashboardScreen(Screen):
             yield ExitCriteriaBar(id="exit-criteria")
         if self.config.alertmanager is not None:
             yield AlertsPanel(id="alerts", classes="panel")
-        if api.workers is not None or api.leases is not None:
+        shown = dashboard_lists(api)
+        if {WORKERS, LEASES, JOBS} & set(shown):
             with Horizontal(id="fleet"):
-                if api.workers is not None:
+                if WORKERS in shown:
                     yield WorkersPanel(self.config.heartbeat_stale_s, id="workers", classes="panel")
-                if api.leases is not None:
+                if LEASES in shown:
                     yield LeasesPanel(id="leases", classes="panel")
+                if JOBS in shown:  # an API without leases: its recent jobs take their place
+                    yield JobsPanel(id="jobs", classes="panel")
         if api.dead_letters is not None:
             yield DeadLetterPanel(id="dead-letters", classes="panel")
         # With several environments `e Env` takes the palette hint's place, so every key still

@@ -25,6 +25,7 @@ PANELS = (
     ("Alerts", "firing alerts from Alertmanager, newest first; Enter shows labels, annotations, runbook link"),
     ("Workers", "state, Beat = age of the last heartbeat (5 s steps; exact and red when late), current job, Held = leases held"),
     ("Leases", "job, worker, Age = how long held, time to expiry (10 s steps); STALE = expired but still held, for how long"),
+    ("Jobs", "an API without leases shows its recent jobs in their place: those with errors first, then the newest; a acts on one"),
     ("Dead letters", "total, growth over the last 5 minutes, top error classes, newest entries"),
     ("Stale", "a dashed red border: the source failed; last good data stays, with its age and the reason"),
     ("Absent", "a list the API does not offer (no [api.workers], [api.leases] or [api.dead_letters]) has no panel; "
