@@ -173,8 +173,28 @@ def _in_environment(loaded: Config, name: str | None) -> Config:
         raise ConfigError(None, [ConfigProblem("--env", repr(name), str(exc))]) from None
 
 
+def _load(args: argparse.Namespace) -> Config:
+    config = load_config(_config_path(args))
+    return _demo_files(config) if args.demo else config
+
+
+def _demo_files(config: Config) -> Config:
+    """The demo keeps its incidents and audit log apart from the real ones (unless the
+    config names files): a SEV-1 declared to try the demo must not make this host's real
+    consoles read-only, nor its audit log hold demo actions."""
+    from platformdirs import user_data_dir
+
+    folder = Path(user_data_dir("opsconsole")) / "demo"
+    update: dict = {}
+    if not config.incident.state_path:
+        update["incident"] = config.incident.model_copy(update={"state_path": str(folder / "incidents.db")})
+    if not config.audit.path:
+        update["audit"] = config.audit.model_copy(update={"path": str(folder / "audit.jsonl")})
+    return config.model_copy(update=update)
+
+
 def _load_for_ui(args: argparse.Namespace) -> Config:
-    return _in_environment(load_config(_config_path(args)), args.env)
+    return _in_environment(_load(args), args.env)
 
 
 def _start_demo(args: argparse.Namespace, loaded: Config, opening: str) -> tuple[list[DemoServer], Config]:
@@ -207,7 +227,7 @@ def _start_demo(args: argparse.Namespace, loaded: Config, opening: str) -> tuple
 
 def _run_console(args: argparse.Namespace) -> int:
     try:
-        loaded = load_config(_config_path(args))
+        loaded = _load(args)
         config = _in_environment(loaded, args.env)
         check_tokens(config)  # a missing token file is a config problem, said before the screen opens
     except ConfigError as exc:

@@ -69,6 +69,22 @@ def test_default_state_path_is_in_the_user_data_dir(monkeypatch, tmp_path):
     assert store_path("~/x.db") == Path.home() / "x.db"
 
 
+def test_the_demo_keeps_its_incidents_apart_from_the_real_ones(tmp_path):
+    """A SEV-1 declared to try the demo must not make this host's real consoles read-only."""
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "USER": "alice"}
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "console.cli", *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60
+    )
+    declared = run("--demo", "incident", "declare", "--severity", "SEV-1", "demo", "drill")
+    assert declared.returncode == 0, declared.stderr
+    assert (tmp_path / "opsconsole" / "demo" / "incidents.db").exists()
+    assert (tmp_path / "opsconsole" / "demo" / "audit.jsonl").exists()
+    assert not (tmp_path / "opsconsole" / "incidents.db").exists()
+    real = run("--config", str(shipped_config_path()), "incident", "list")
+    assert real.returncode == 0 and "demo drill" not in real.stdout
+    assert "demo drill" in run("--demo", "incident", "list").stdout
+
+
 def write_config(tmp_path: Path) -> Path:
     text = shipped_config_path().read_text()
     text = text.replace('state_path = ""', f'state_path = "{tmp_path / "state.db"}"', 1)
