@@ -22,7 +22,7 @@ from typing import Any
 
 from console.demo import operations
 from console.demo.dead_letters import TENANTS
-from console.demo.metrics_text import _family as family
+from console.demo.metrics_text import metric_family as family
 from console.demo.routing import HttpError, Reply, Request, Route, mutation
 from console.demo.shapes import batches
 from console.demo.shapes.stepped_state import SteppedState, caught_up

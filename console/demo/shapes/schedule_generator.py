@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from console.demo import operations
-from console.demo.metrics_text import _family as family
+from console.demo.metrics_text import metric_family as family
 from console.demo.routing import HttpError, Reply, Request, Route, mutation
 from console.demo.scenarios import STAGES
 from console.demo.shapes import batches
