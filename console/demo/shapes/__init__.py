@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.demo.routing import Route
-from console.demo.shapes import runtime
+from console.demo.shapes import lecture_pipeline, runtime
 from console.demo.sim import Simulation
 
 
@@ -24,7 +24,13 @@ class Shape:
     """The shape's own state beside the simulation, made once per server (handlers get it as `req.state`)."""
 
 
-SHAPES = {shape.name: shape for shape in (Shape("runtime", runtime.ROUTES),)}
+SHAPES = {
+    shape.name: shape
+    for shape in (
+        Shape("runtime", runtime.ROUTES),
+        Shape("lecture-pipeline", lecture_pipeline.ROUTES),
+    )
+}
 DEMO_PROFILES = tuple(SHAPES)
 
 
