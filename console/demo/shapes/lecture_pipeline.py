@@ -194,6 +194,20 @@ def replay_dead_letters(sim: Simulation, job_ids: Any, actor: str) -> dict[str, 
     }
 
 
+def submit_job(sim: Simulation, tenant: Any, actor: str) -> dict[str, Any]:
+    """A synthetic lecture put at the back of the queue: it runs through every stage like
+    any other, so its status says whether the pipeline works end to end."""
+    if not isinstance(tenant, str) or not tenant:
+        raise TypeError("tenant must be a non-empty string")
+    job = SimJob(sim._next_job, tenant, sim.t, updated=sim.t)
+    sim._next_job += 1
+    job.log(sim.t, "enqueued", f"submitted by {actor}")
+    sim.active[job.id] = job
+    sim.queue.append(job)
+    sim.record(actor, "job.submit", job.id, "synthetic job submitted")
+    return {"job_id": job.id, "lecture_id": f"lec-{job.number:07d}", "status": STATUS[job.state]}
+
+
 def set_generate_concurrency(sim: Simulation, limit: Any, actor: str) -> dict[str, Any]:
     # The demo's workers carry a job through every stage, so a cap on concurrent generate
     # runs is a cap on busy workers: the same effect on the backlog and the provider.
@@ -249,6 +263,7 @@ ROUTES: list[Route] = [
     ("GET", re.compile(r"/jobs/dead-letter"), list_dead_letters),
     ("GET", re.compile(rf"/jobs/{JOB_ID}"), get_job),
     ("GET", re.compile(r"/workers"), list_workers),
+    ("POST", re.compile(r"/jobs"), mutation(submit_job, lambda r: r.json().get("tenant", "t-synthetic"))),
     ("POST", re.compile(r"/jobs/dead-letter/replay"), mutation(replay_dead_letters, lambda r: r.json().get("job_ids"))),
     ("POST", re.compile(rf"/jobs/{JOB_ID}/replay"), mutation(replay_job, lambda r: r.match["job_id"])),
     ("POST", re.compile(r"/admin/intake/pause"), mutation(operations.set_intake, True)),
