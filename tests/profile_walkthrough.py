@@ -51,6 +51,11 @@ async def declare(app, pilot, title: str, severity: str = "SEV-2") -> str:
     return app.controls.store.current().id
 
 
+def links(action: str):
+    """A step that links `action` (for `step_to`)."""
+    return lambda step: any(link.name == action for link in step.links)
+
+
 async def step_to(pilot, screen: RunbookScreen, wanted, what: str) -> None:
     for _ in range(80):
         step = screen.current_step()

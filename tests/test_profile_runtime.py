@@ -3,18 +3,13 @@ backend speaking the runtime's API, driven by keys from a backlog to the review.
 
 from __future__ import annotations
 
-from console.runbook_model import Step
 from screens.app import OpsConsoleApp
 from screens.runbook_view import RunbookScreen
 from tests.conftest import screen_text, wait_for
 from tests.profile_e2e import profile_backend, profile_config, recorded_calls, recording_stub, stubs_first_on_path
 from tests.profile_walkthrough import (
-    back_to_dashboard, backend_samples, confirm, declare, export_review, pick, step_to, tick, tiles_match_backend,
+    back_to_dashboard, backend_samples, confirm, declare, export_review, pick, links, step_to, tick, tiles_match_backend,
 )
-
-
-def links(action: str):
-    return lambda step: any(link.name == action for link in step.links)
 
 
 async def test_a_backlog_on_the_runtime_from_signals_to_the_review(tmp_path, monkeypatch):
