@@ -14,6 +14,7 @@ from screens.modals.confirm import ConfirmScreen
 from screens.runbook_view import RunbookScreen
 from tests.conftest import screen_text, wait_for
 from tests.test_guarded_ui import has_data, notices
+from tests.test_runbook_panel import move_to
 
 
 def backend_samples(server: DemoServer) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -52,17 +53,8 @@ async def declare(app, pilot, title: str, severity: str = "SEV-2") -> str:
 
 
 def links(action: str):
-    """A step that links `action` (for `step_to`)."""
+    """A step that links `action` (for `move_to`)."""
     return lambda step: any(link.name == action for link in step.links)
-
-
-async def step_to(pilot, screen: RunbookScreen, wanted, what: str) -> None:
-    for _ in range(80):
-        step = screen.current_step()
-        if step is not None and wanted(step):
-            return
-        await pilot.press("j")
-    raise AssertionError(f"no step {what}")
 
 
 async def tick(app, pilot, screen: RunbookScreen) -> str:
@@ -82,6 +74,13 @@ async def confirm(app, pilot, phrase: str) -> str:
     await pilot.press(*phrase, "enter")
     await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), what="the confirmation to close")
     return shown
+
+
+async def run_linked_action(app, pilot, screen: RunbookScreen, action: str, phrase: str) -> str:
+    """Down to the step linking `action`, `a`, the typed phrase. Returns what the confirmation showed."""
+    await move_to(pilot, screen, links(action), f"linking {action}")
+    await pilot.press("a")
+    return await confirm(app, pilot, phrase)
 
 
 async def export_review(app, pilot, data_dir: Path) -> str:
@@ -114,3 +113,15 @@ async def back_to_dashboard(app, pilot) -> None:
         await pilot.press("escape")
         await pilot.pause(0.15)
     assert app.screen is app.dashboard
+
+
+def assert_review(review: str, environment: str, title: str, runbook: str, ticked: list[str], actions: dict[str, str]) -> None:
+    """The exported review names the environment and incident, holds every tick with its
+    words and every action (name → title) as done."""
+    assert f"| Environment | {environment} |" in review and f"| Title | {title} |" in review
+    assert f"(`{runbook}`): {len(ticked)}/" in review
+    for words in ticked:
+        assert f"` {words} (" in review
+    for name, action_title in actions.items():
+        row = next((line for line in review.splitlines() if f"{action_title} (`{name}`)" in line), "")
+        assert "| done (" in row, f"{name}: {row or 'not in the review'}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from screens.app import OpsConsoleApp
 from tests.conftest import screen_text, wait_for
 from tests.profile_e2e import profile_backend, profile_config, recorded_calls, recording_stub, stubs_first_on_path
-from tests.profile_walkthrough import backend_samples, confirm, declare, export_review, links, step_to, tick, tiles_match_backend
+from tests.profile_walkthrough import assert_review, backend_samples, declare, export_review, run_linked_action, tick, tiles_match_backend
 from tests.test_runbook_panel import open_runbook
 
 RESTART = ["--context", "lecture-prod-eu", "-n", "lecture", "rollout", "restart", "deployment/lecture-worker"]
@@ -42,27 +42,19 @@ async def test_stalled_workers_on_the_lecture_pipeline_from_signals_to_the_revie
             await pilot.press("j")
             ticked.append(await tick(app, pilot, screen))
 
-            await step_to(pilot, screen, links("pause-intake"), "linking pause-intake")
-            await pilot.press("a")
-            shown = await confirm(app, pilot, "pause intake")
+            shown = await run_linked_action(app, pilot, screen, "pause-intake", "pause intake")
             assert f"POST {server.url}/admin/intake/pause" in shown and " prod-eu " in shown
             await wait_for(pilot, lambda: server.mutations, what="the pause at the backend")
             assert [(m["method"], m["path"], m["applied"]) for m in server.mutations] == [("POST", "/admin/intake/pause", True)]
             assert server.sim.intake_paused
             ticked.append(await tick(app, pilot, screen))
 
-            await step_to(pilot, screen, links("restart-workers"), "linking restart-workers")
-            await pilot.press("a")
-            shown = await confirm(app, pilot, "restart lecture-prod-eu")
+            shown = await run_linked_action(app, pilot, screen, "restart-workers", "restart lecture-prod-eu")
             assert "Restart the worker deployment  on  prod-eu" in shown and '"lecture-prod-eu"' in shown
             await wait_for(pilot, lambda: recorded_calls(kubectl), what="the kubectl stub to run")
             assert recorded_calls(kubectl) == [RESTART]
             ticked.append(await tick(app, pilot, screen))
 
             review = await export_review(app, pilot, tmp_path / "xdg-data")
-    assert "| Environment | prod-eu |" in review and "| Title | Lecture queue growing |" in review
-    assert "Pause intake (`pause-intake`)" in review and "done (HTTP 200)" in review
-    assert "Restart the worker deployment (`restart-workers`)" in review and "done (exit 0)" in review
-    assert "### Queue backlog (`queue-backlog`): 4/" in review
-    for words in ticked:
-        assert f"` {words} (" in review
+    assert_review(review, "prod-eu", "Lecture queue growing", "queue-backlog", ticked,
+                  {"pause-intake": "Pause intake", "restart-workers": "Restart the worker deployment"})

@@ -8,7 +8,7 @@ from screens.runbook_view import RunbookScreen
 from tests.conftest import screen_text, wait_for
 from tests.profile_e2e import profile_backend, profile_config, recorded_calls, recording_stub, stubs_first_on_path
 from tests.profile_walkthrough import (
-    back_to_dashboard, backend_samples, confirm, declare, export_review, pick, links, step_to, tick, tiles_match_backend,
+    assert_review, back_to_dashboard, backend_samples, confirm, declare, export_review, pick, run_linked_action, tick, tiles_match_backend,
 )
 
 
@@ -40,9 +40,7 @@ async def test_a_backlog_on_the_runtime_from_signals_to_the_review(tmp_path, mon
             ticked = [await tick(app, pilot, screen)]
             await pilot.press("j")
             ticked.append(await tick(app, pilot, screen))
-            await step_to(pilot, screen, links("pause-intake"), "linking pause-intake")
-            await pilot.press("a")
-            shown = await confirm(app, pilot, "pause intake")
+            shown = await run_linked_action(app, pilot, screen, "pause-intake", "pause intake")
             assert f"POST {server.url}/v1/intake/pause" in shown and " prod-us " in shown
             await wait_for(pilot, lambda: server.mutations, what="the pause at the backend")
             assert [(m["method"], m["path"], m["applied"]) for m in server.mutations] == [("POST", "/v1/intake/pause", True)]
@@ -60,9 +58,6 @@ async def test_a_backlog_on_the_runtime_from_signals_to_the_review(tmp_path, mon
             assert recorded_calls(kubectl) == [["--context", "runtime-prod-us", "-n", "runtime", "rollout", "restart", "deployment/runtime-worker"]]
 
             review = await export_review(app, pilot, tmp_path / "xdg-data")
-    assert "| Environment | prod-us |" in review and "| Title | Runtime queue not draining |" in review
-    assert "Pause intake (`pause-intake`)" in review and "done (HTTP 200)" in review
-    assert "Restart the worker deployment (`restart-workers`)" in review and "done (exit 0)" in review
-    assert "### Queue backlog (`queue-backlog`): 3/" in review
-    for words in ticked:
-        assert f"` {words} (" in review
+    assert_review(review, "prod-us", "Runtime queue not draining", "queue-backlog", ticked,
+                  {"pause-intake": "Pause intake", "restart-workers": "Restart the worker deployment"})
+    assert "done (HTTP 200)" in review and "done (exit 0)" in review
