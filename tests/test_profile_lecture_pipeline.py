@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from screens.app import OpsConsoleApp
 from tests.conftest import screen_text, wait_for
+from tests.test_config import run_cli
 from tests.profile_e2e import profile_backend, profile_config, recorded_calls, recording_stub, stubs_first_on_path
 from tests.profile_walkthrough import assert_review, backend_samples, declare, export_review, run_linked_action, tick, tiles_match_backend
 from tests.test_runbook_panel import open_runbook
@@ -58,3 +59,8 @@ async def test_stalled_workers_on_the_lecture_pipeline_from_signals_to_the_revie
             review = await export_review(app, pilot, tmp_path / "xdg-data")
     assert_review(review, "prod-eu", "Lecture queue growing", "queue-backlog", ticked,
                   {"pause-intake": "Pause intake", "restart-workers": "Restart the worker deployment"})
+
+
+def test_check_config_passes_with_its_runbooks():
+    result = run_cli("--profile", "lecture-pipeline", "check-config")
+    assert result.returncode == 0 and "environment 'prod-eu', 9 signals, 5 runbooks" in result.stdout, result.stdout + result.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 from screens.app import OpsConsoleApp
 from screens.runbook_view import RunbookScreen
 from tests.conftest import screen_text, wait_for
+from tests.test_config import run_cli
 from tests.profile_e2e import profile_backend, profile_config, recorded_calls, recording_stub, stubs_first_on_path
 from tests.profile_walkthrough import (
     assert_review, back_to_dashboard, backend_samples, confirm, declare, export_review, pick, run_linked_action, tick, tiles_match_backend,
@@ -61,3 +62,8 @@ async def test_a_backlog_on_the_runtime_from_signals_to_the_review(tmp_path, mon
     assert_review(review, "prod-us", "Runtime queue not draining", "queue-backlog", ticked,
                   {"pause-intake": "Pause intake", "restart-workers": "Restart the worker deployment"})
     assert "done (HTTP 200)" in review and "done (exit 0)" in review
+
+
+def test_check_config_passes_with_the_projects_runbooks():
+    result = run_cli("--profile", "runtime", "check-config")
+    assert result.returncode == 0 and "environment 'prod-eu', 6 signals, 4 runbooks" in result.stdout, result.stdout + result.stderr
