@@ -84,7 +84,8 @@ async def run_linked_action(app, pilot, screen: RunbookScreen, action: str, phra
 
 
 async def export_review(app, pilot, data_dir: Path) -> str:
-    """i, then e on the incident screen: the review file's text."""
+    """From the dashboard, i, then e on the incident screen: the review file's text."""
+    await back_to_dashboard(app, pilot)
     await pilot.press("i")
     await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.shown is not None, what="the incident")
     await pilot.press("e")
