@@ -4,6 +4,7 @@ saved into a directory of their own with a manifest of SHA-256 sums.
     evidence-<environment>-<UTC yyyymmddThhmmssZ>/      mode 0700, files 0600
         health.json jobs.json workers.json leases.json dead-letters.json backend-audit.json
         metrics.txt (scrape) or metrics-<signal>.json (Prometheus), alerts.json, signals.json
+        json-<path>.json (each path the `json` signals read)
         console-audit.jsonl incident.json timeline.json timeline.txt
         <source>.error.txt (and <source>.body, what it sent) for a source that failed
         manifest.json SHA256SUMS                          `sha256sum -c SHA256SUMS` verifies

@@ -8,6 +8,7 @@ sent); it never holds up or spoils the others.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from console.config import Config, PrometheusMetricsConfig, read_token
 from console.signals import aggregate, level_of, matching_series
 from console.sources.alertmanager import ALERTS_PATH
 from console.sources.http import SourceError, fetch, http_client, http_error, parse_json
+from console.sources.json_signals import read_json_value
 from console.sources.metrics_scrape import parse_exposition
 from console.sources.ops_api import AUDIT_LOGS_PATH
 
@@ -64,9 +66,14 @@ def requests_for(config: Config) -> list[Request]:
         Request("dead-letters", "dead letters: the first page, as the API returns it", base + api.dead_letters.path, "api", timeout),
         Request("backend-audit", "the backend's own audit log", base + AUDIT_LOGS_PATH, "api", timeout),
     ]
+    for path, name in json_files(config).items():
+        readers = ", ".join(s.name for s in config.signals if s.json_value and s.json_value.path == path)
+        wanted.append(Request(name, f"{path}: the API's JSON read by signals {readers}", base + path, "api", timeout))
     metrics = config.metrics
     if isinstance(metrics, PrometheusMetricsConfig):
         for signal in config.signals:
+            if signal.json_value is not None:
+                continue
             url = f"{metrics.url}/api/v1/query?{urlencode({'query': signal.query})}"
             what = f"Prometheus instant query of signal {signal.name}: {signal.query}"
             wanted.append(Request(f"metrics-{signal.name}", what, url, "prometheus", metrics.timeout_s))
@@ -76,6 +83,15 @@ def requests_for(config: Config) -> list[Request]:
         am = config.alertmanager
         wanted.append(Request("alerts", "alerts from Alertmanager (firing, silenced, inhibited)", am.url + ALERTS_PATH, "alertmanager", am.timeout_s))
     return wanted
+
+
+def json_files(config: Config) -> dict[str, str]:
+    """Each distinct `json` path of the signals → its file name in the bundle (json-api-jobs-metrics)."""
+    names: dict[str, str] = {}
+    for path in sorted({s.json_value.path for s in config.signals if s.json_value is not None}):
+        name = "json-" + (re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "root")
+        names[path] = name if name not in names.values() else f"{name}-{len(names)}"
+    return names
 
 
 def _usable(request: Request, body: bytes) -> Any:
@@ -126,10 +142,18 @@ def signal_view(config: Config, answers: list[Answer]) -> list[dict[str, Any]]:
     """Each signal's value as the console reads it from this one snapshot. A counter's rate
     needs two scrapes, so a scraped counter gives its total."""
     by_name = {answer.request.name: answer for answer in answers}
+    files = json_files(config)
     view = []
     for signal in config.signals:
         entry: dict[str, Any] = {"name": signal.name, "title": signal.title, "unit": signal.unit}
-        if isinstance(config.metrics, PrometheusMetricsConfig):
+        if signal.json_value is not None:
+            answer = by_name[files[signal.json_value.path]]
+            entry["json"] = signal.json_value.model_dump()
+            reading = read_json_value(answer.data, signal.json_value) if not answer.error else None
+            values = list(reading.series.values()) if reading else []
+            if reading and reading.missing:
+                entry["missing"] = reading.missing
+        elif isinstance(config.metrics, PrometheusMetricsConfig):
             answer = by_name[f"metrics-{signal.name}"]
             entry["query"] = signal.query
             values = [] if answer.error else _instant_values(answer.data)
@@ -143,7 +167,7 @@ def signal_view(config: Config, answers: list[Answer]) -> list[dict[str, Any]]:
         entry["series"] = len(values)
         if signal.kind == "counter":
             entry["counter_total"] = value
-            entry["note"] = "a counter: the console shows its rate, which needs two scrapes"
+            entry["note"] = "a counter: the console shows its rate, which needs two readings"
         else:
             scaled = None if value is None else value * signal.scale
             entry["value"] = scaled

@@ -143,6 +143,8 @@ class SignalReading:
     series: tuple[SeriesValue, ...] = ()
     """The largest series when the query answered several (empty for a single series)."""
     series_count: int = 0
+    labels: tuple[tuple[str, str], ...] = ()
+    """What the one number is about, from a json signal's labels (model=2026.11.2). Untrusted."""
     drain: bool = False
     """A backlog: the UI says when it drains, or that it does not."""
 

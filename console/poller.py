@@ -26,6 +26,7 @@ from console.signals import growth
 from console.sources import ops_api
 from console.sources.alertmanager import fetch_alerts
 from console.sources.http import SourceError, http_client
+from console.sources.json_signals import SERIES_SHOWN, JsonSignalFeed
 from console.sources.metrics_scrape import ScrapeFeed
 
 DEAD_LETTER_GROWTH_WINDOW_S = 300.0
@@ -34,6 +35,7 @@ Fetcher = Callable[[], Awaitable[tuple[Any, datetime | None]]]
 
 # Source names, in the order panels appear.
 HEALTH, METRICS, WORKERS, LEASES, DEAD_LETTERS, ALERTS = "health", "metrics", "workers", "leases", "dead_letters", "alerts"
+STATS = "stats"  # the API's JSON read by `json` signals (queue counters, stats pages)
 
 
 class Poller:
@@ -44,14 +46,15 @@ class Poller:
         api = config.api
         metrics = config.metrics
         top = metrics.top_series if isinstance(metrics, PrometheusMetricsConfig) else 3
-        self.signals = [SignalState(signal, metrics, top) for signal in config.signals]
+        self.signals = [SignalState(signal, metrics, top if signal.json_value is None else SERIES_SHOWN) for signal in config.signals]
+        from_metrics = [state for state in self.signals if state.signal.json_value is None]
         if isinstance(metrics, PrometheusMetricsConfig):
             # Imported only when used: prometheus-api-client brings requests (~60 ms at start).
             from console.sources.prometheus import PrometheusFeed
 
-            self.feed: ScrapeFeed | PrometheusFeed = PrometheusFeed(metrics, self.signals, clock)
+            self.feed: ScrapeFeed | PrometheusFeed = PrometheusFeed(metrics, from_metrics, clock)
         else:
-            self.feed = ScrapeFeed(self._client, config.metrics_url, api.timeout_s, self.signals, clock)
+            self.feed = ScrapeFeed(self._client, config.metrics_url, api.timeout_s, from_metrics, clock)
         self._fetchers: dict[str, Fetcher] = {
             HEALTH: lambda: ops_api.fetch_health(self._client, api),
             METRICS: self.feed.refresh,
@@ -59,6 +62,9 @@ class Poller:
             LEASES: lambda: ops_api.fetch_leases(self._client, api),
             DEAD_LETTERS: lambda: ops_api.fetch_dead_letters(self._client, api),
         }
+        from_json = [state for state in self.signals if state.signal.json_value is not None]
+        if from_json:
+            self._fetchers[STATS] = JsonSignalFeed(self._client, api, from_json, clock).refresh
         self._timeouts = {name: api.timeout_s for name in self._fetchers}
         self._alerts_client: httpx.AsyncClient | None = None
         if config.alertmanager is not None:

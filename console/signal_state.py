@@ -1,6 +1,6 @@
 """What the poller remembers about one signal between polls, and the reading it yields.
 
-Both metrics sources (a /metrics scrape and Prometheus) feed the same state: the latest
+Every feed (a /metrics scrape, Prometheus, the API's JSON) fills the same state: the latest
 value with the series behind it, and (time, value) points over the configured window. The
 reading adds the level, the trend and, for a backlog, the drain estimate.
 """
@@ -29,6 +29,7 @@ class SignalState:
         self.error = ""
         self.series: tuple[SeriesValue, ...] = ()
         self.series_count = 0
+        self.labels: Labels = ()
 
     def observe(self, value: float | None, at: float, series: dict[Labels, float] | None = None, note: str = "") -> None:
         """A fresh answer, before `scale`; `value` None means the series is absent: no data."""
@@ -45,6 +46,9 @@ class SignalState:
         self.series_count = len(ranked)
         shown = ranked[: self.top_series] if len(ranked) > 1 else []
         self.series = tuple(SeriesValue(labels, v * self.signal.scale) for labels, v in shown)
+        # A json signal's labels are chosen in the config to say what its one number is
+        # about (the model version); a scrape's one series only repeats the query's labels.
+        self.labels = ranked[0][0] if len(ranked) == 1 and self.signal.json_value is not None else ()
 
     def replace_history(self, points: list[Point]) -> None:
         """A range query's answer (before `scale`) replaces what was collected point by point."""
@@ -77,5 +81,6 @@ class SignalState:
             trend=trend_of(history, signal.drain),
             series=self.series,
             series_count=self.series_count,
+            labels=self.labels,
             drain=signal.drain,
         )

@@ -100,9 +100,11 @@ class DashboardScreen(Screen):
             return
         self.show_status()
         marker = staleness(snapshot.source(METRICS), snapshot.taken_at)
+        from_json = {signal.name for signal in self.config.signals if signal.json_value is not None}
         for tile in self.query(SignalTile):
             reading = next(r for r in snapshot.signals if tile.id == f"tile-{r.name}")
-            tile.show(reading, marker)
+            # A json signal's path failing marks its own reading; the metrics source is not its.
+            tile.show(reading, "" if reading.name in from_json else marker)
         self.query_one(SeverityHintBar).show(snapshot, self.incident_severity)
         self.suggestion = suggest(self.config.runbooks.suggest, snapshot)
         if self.suggestion is not None and self.runbooks is None and not self._runbooks_asked:

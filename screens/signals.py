@@ -1,5 +1,6 @@
 """Every signal in full: value, trend, drain estimate, the whole history window as a
-sparkline, and the largest series when a query answers several (per tenant, shard, stage)."""
+sparkline, the worst series when a query answers several (per tenant, shard, stage), and
+what a json signal's one number is about (model=2026.11.2)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def signal_text(reading: SignalReading, width: int) -> Text:
     text.append("  " + trend_long(reading.trend))
     if reading.drain and (drain := drain_text(reading.trend, reading.value)):
         text.append(", " + drain, style="bold")
+    if reading.labels:
+        text.append("  " + plain(", ".join(f"{k}={v}" for k, v in reading.labels), 200), style="cyan")
     if reading.error:
         text.append("\n  " + plain(reading.error, 500), style="bold red")
     spark_width = max(10, width - 4)
@@ -35,7 +38,9 @@ def signal_text(reading: SignalReading, width: int) -> Text:
         text.append(f"\n  last {duration(covered)}, {len(reading.history)} points", style="dim")
     if reading.series:
         shown = len(reading.series)
-        text.append(f"\n  largest {shown} of {reading.series_count} series:", style="dim")
+        # Worst first: the largest when high is bad, the smallest when low is.
+        counted = f"{shown} series" if shown == reading.series_count else f"worst {shown} of {reading.series_count} series"
+        text.append(f"\n  {counted}:", style="dim")
         for series in reading.series:
             labels = ", ".join(f"{k}={v}" for k, v in series.labels) or "(no labels)"
             text.append(f"\n  {number(series.value):>8}  ", style="bold")

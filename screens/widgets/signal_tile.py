@@ -1,5 +1,6 @@
 """A signal tile: value and unit coloured by threshold, a sparkline of the history window,
-and where it is heading (↑17m, drains in ~7m)."""
+where it is heading (↑17m, drains in ~7m), and what the number is about when its reading
+says so (model 2026.11.2)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,14 @@ def value_text(reading: SignalReading, width: int = 80) -> Text:
     return Text.assemble((value, style), (unit, "dim"), (level, style))
 
 
+def about_text(labels: tuple[tuple[str, str], ...], room: int) -> str:
+    """"model 2026.11.2", or only the values ("2026.11.2") when that does not fit in `room`."""
+    if not labels:
+        return ""
+    full = " ".join(f"{plain(key, 20)} {plain(value, 40)}" for key, value in labels)
+    return full if len(full) <= room else " ".join(plain(value, 40) for _, value in labels)
+
+
 class SignalTile(QuietStatic):
     """Three lines; at 80 columns a tile may have only 12, so the unit and the trend's
     duration give way before the level word and the drain estimate do."""
@@ -47,10 +56,13 @@ class SignalTile(QuietStatic):
             text.append(plain(reading.error, 200), style="red")
         else:
             suffix = self._heading(reading, width)
-            spark_width = max(0, width - len(suffix) - (1 if suffix else 0))
-            text.append(sparkline(resample(reading.history, spark_width), spark_width), style=LEVEL_STYLES[reading.level])
-            if suffix:
-                text.append(" " + suffix if spark_width else suffix, style="bold")
+            about = about_text(reading.labels, width - len(suffix) - 1)
+            if about and len(about) + 1 + len(suffix) > width:
+                suffix = ""  # which model the number is about matters more than its trend
+            spark_width = max(0, width - sum(len(part) + 1 for part in (about, suffix) if part))
+            spark = sparkline(resample(reading.history, spark_width), spark_width)
+            parts = [(about, "cyan"), (spark, LEVEL_STYLES[reading.level]), (suffix, "bold")]
+            text.append_text(Text(" ").join(Text(part, style=style) for part, style in parts if part))
         self.show_text(text)
 
     @staticmethod

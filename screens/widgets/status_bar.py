@@ -9,7 +9,7 @@ from rich.text import Text
 
 from console.format import coarse_age, duration
 from console.models import Snapshot, SourceState
-from console.poller import METRICS
+from console.poller import METRICS, STATS
 from console.text import plain
 from screens.widgets.quiet_static import QuietStatic
 
@@ -40,10 +40,10 @@ class StatusBar(QuietStatic):
 
     @staticmethod
     def _reason(stale: list[SourceState]) -> str:
-        """One shared reason; otherwise the metrics reason, the only source without a panel
-        of its own to say why (the tiles only say "stale")."""
+        """One shared reason; otherwise the reason of metrics or stats, the sources without a
+        panel of their own to say why (a tile has no room for it)."""
         reasons = {s.error for s in stale}
         if len(reasons) == 1:
             return reasons.pop()
-        metrics = next((s for s in stale if s.name == METRICS), None)
-        return f"metrics: {metrics.error}" if metrics else "see panels"
+        tiles = next((s for name in (METRICS, STATS) for s in stale if s.name == name), None)
+        return f"{tiles.name}: {tiles.error}" if tiles else "see panels"
