@@ -16,9 +16,9 @@ from console.demo.scenarios import INVALID_INPUT, PROVIDER_429, PROVIDER_503, PR
 
 TENANTS = ("t-acme", "t-globex", "t-initech", "t-umbrella")
 PRESETS = ("lecture-notes", "flashcards", "summary", "quiz")
-# The mix of preloaded entries: a recurring pattern, so class counts are arithmetic.
 # Preloaded entries' job numbers: spread deterministically over 10**7, invertible (coprime).
 _SPREAD, _JOB_NUMBERS = 2654435761, 10_000_000
+# The mix of preloaded entries: a recurring pattern, so class counts are arithmetic.
 PRELOAD_PATTERN = (PROVIDER_503,) * 5 + (PROVIDER_429,) * 3 + (PROVIDER_TIMEOUT, STORAGE_WRITE, STORAGE_WRITE, INVALID_INPUT)
 
 
