@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.report import save, table  # noqa: E402
 
-BENCHMARKS = ["startup_idle", "dead_letters", "fleet", "responsiveness", "baseline", "prometheus_refresh", "runbooks", "evidence", "json_signals"]
+BENCHMARKS = ["startup_idle", "dead_letters", "fleet", "responsiveness", "baseline", "prometheus_refresh", "runbooks", "evidence", "json_signals", "environments"]
 
 
 def run(name: str, quick: bool) -> None:

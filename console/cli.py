@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.config import (
     Config,
@@ -19,8 +20,12 @@ from console.config import (
     find_config,
     load_config,
     profile_config_path,
+    read_token,
     shipped_config_path,
 )
+
+if TYPE_CHECKING:
+    from console.demo.server import DemoServer
 
 EXIT_CONFIG = 2
 
@@ -96,6 +101,8 @@ def _check_config(path_arg: str | None, online: bool, profile: str | None = None
         path = profile_config_path(profile) if profile and not path_arg else find_config(path_arg)
         config = load_config(path)
         check_tokens(config)
+        for name, environment in config.environments.items():
+            read_token(environment, f"environments.{name}")  # an unreadable token file is said now, not at a switch
         from console.runbook_check import check_runbooks
 
         runbooks, problems = check_runbooks(config)
@@ -105,6 +112,12 @@ def _check_config(path_arg: str | None, online: bool, profile: str | None = None
         print(exc.report(), file=sys.stderr)
         return EXIT_CONFIG
     print(f"ok: {path} (environment {config.environment!r}, {len(config.signals)} signals, {len(runbooks)} runbooks)")
+    if config.environments:
+        from console.environments import describe
+
+        print(f"{len(config.environments)} environments:")
+        for line in describe(config, os.environ):
+            print(f"  {line}")
     if untidy := sum(1 for runbook in runbooks if runbook.problems):
         print(f"note: {untidy} runbook{'s' if untidy != 1 else ''} would import badly; see `opsconsole runbook lint`")
     if not online:
@@ -150,40 +163,66 @@ def _config_path(args: argparse.Namespace) -> Path:
     return Path(args.config) if args.config else shipped_config_path() if args.demo else find_config(None)
 
 
+def _in_environment(loaded: Config, name: str | None) -> Config:
+    """The loaded config in environment `name` (--env), or as it opens."""
+    if not name:
+        return loaded
+    try:
+        return loaded.for_environment(name)
+    except ValueError as exc:
+        raise ConfigError(None, [ConfigProblem("--env", repr(name), str(exc))]) from None
+
+
 def _load_for_ui(args: argparse.Namespace) -> Config:
-    config = load_config(_config_path(args))
-    if args.env:
-        try:
-            config = config.for_environment(args.env)
-        except ValueError as exc:
-            raise ConfigError(None, [ConfigProblem("--env", repr(args.env), str(exc))]) from None
-    return config
+    return _in_environment(load_config(_config_path(args)), args.env)
+
+
+def _start_demo(args: argparse.Namespace, loaded: Config, opening: str) -> tuple[list[DemoServer], Config]:
+    """In-process demo backends: one, or one per environment of [environments] (the
+    opening one in --scenario with --fault, the others healthy with their own seeds, so
+    switching visibly changes the numbers). Returns them and the config aimed at them."""
+    from console.demo.server import DemoServer
+    from console.demo.shapes import DEMO_PROFILES
+    from console.environments import aimed_at_demo
+
+    names = list(loaded.environments) or [opening]
+    servers: dict[str, DemoServer] = {}
+    try:
+        for index, name in enumerate(names):
+            opens = name == opening
+            servers[name] = DemoServer(
+                port=0, scenario=args.scenario if opens else "healthy", speed=args.speed, seed=args.seed if opens else args.seed + 1 + index,
+                workers=args.workers, held_leases=args.held_leases, dlq_preload=args.dlq_preload if opens else 0,
+                profile=args.profile if args.profile in DEMO_PROFILES else "runtime",
+            ).start()
+    except BaseException:
+        for server in servers.values():
+            server.stop()
+        raise
+    servers[opening].sim.faults.replace(args.fault)
+    urls = {name: server.url for name, server in servers.items()}
+    aimed = aimed_at_demo(loaded, urls) if loaded.environments else loaded.pointed_at(urls[opening])
+    return list(servers.values()), aimed
 
 
 def _run_console(args: argparse.Namespace) -> int:
     try:
-        config = _load_for_ui(args)
+        loaded = load_config(_config_path(args))
+        config = _in_environment(loaded, args.env)
         check_tokens(config)  # a missing token file is a config problem, said before the screen opens
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
         return EXIT_CONFIG
-    server = None
+    servers: list[DemoServer] = []
     if args.demo:
-        from console.demo.server import DemoServer
-        from console.demo.shapes import DEMO_PROFILES
-
-        server = DemoServer(
-            port=0, scenario=args.scenario, speed=args.speed, seed=args.seed, workers=args.workers,
-            held_leases=args.held_leases, dlq_preload=args.dlq_preload, profile=args.profile if args.profile in DEMO_PROFILES else "runtime",
-        ).start()
-        server.sim.faults.replace(args.fault)
-        config = config.pointed_at(server.url)
+        servers, loaded = _start_demo(args, loaded, config.environment)
+        config = _in_environment(loaded, config.environment) if loaded.environments else loaded
     try:
         from screens.app import OpsConsoleApp
 
-        OpsConsoleApp(config, read_only=args.read_only).run()
+        OpsConsoleApp(config, read_only=args.read_only, loaded_config=loaded).run()
     finally:
-        if server is not None:
+        for server in servers:
             server.stop()
     return 0
 

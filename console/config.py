@@ -143,6 +143,9 @@ class ApiConfig(TokenSource):
     leases: FieldMap | None = None
     dead_letters: DeadLetterMap | None = None
     """Each list is optional: a panel whose list the API does not offer is not shown."""
+    audit_logs: FieldMap | None = None
+    """The backend's own audit log (fields at, actor, action, target, detail), shown beside
+    the console's on the audit screen and saved in evidence bundles."""
 
     @field_validator("base_url")
     @classmethod
@@ -448,12 +451,14 @@ class Config(Strict):
                 raise ValueError(f"environments.{name}.alertmanager_url needs an [alertmanager] table")
 
     def _check_actions(self) -> None:
-        apis = {"workers": self.api.workers, "leases": self.api.leases, "dead_letters": self.api.dead_letters}
+        apis = {"workers": self.api.workers, "leases": self.api.leases, "jobs": self.api.jobs, "dead_letters": self.api.dead_letters}
         var_sets = [set(self.vars) | set(env.vars) for env in self.environments.values()] or [set(self.vars)]
         for index, action in enumerate(self.actions):
             where = f"actions[{index}] ({action.name})"
             if action.panel in apis and apis[action.panel] is None:
                 raise ValueError(f"{where}: panel = {action.panel!r} but [api.{action.panel}] is not configured")
+            if action.panel == "jobs" and self.api.leases is not None:
+                raise ValueError(f"{where}: panel = \"jobs\" is shown only for an API without [api.leases]; act on the lease row")
             unknown = sorted(action.placeholders - set(BUILTIN_PARAMS) - set(action.params) - set.intersection(*var_sets))
             if unknown:
                 raise ValueError(

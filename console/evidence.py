@@ -2,7 +2,9 @@
 saved into a directory of their own with a manifest of SHA-256 sums.
 
     evidence-<environment>-<UTC yyyymmddThhmmssZ>/      mode 0700, files 0600
-        health.json jobs.json workers.json leases.json dead-letters.json backend-audit.json
+        health-<service>.json (one per [[api.health]]) jobs.json workers.json leases.json
+        dead-letters.json (the lists the config has; the others are "not_configured" in the
+        manifest) backend-audit.json
         metrics.txt (scrape) or metrics-<signal>.json (Prometheus), alerts.json, signals.json
         json-<path>.json (each path the `json` signals read)
         console-audit.jsonl incident.json timeline.json timeline.txt
@@ -33,7 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from console.audit import AuditLog, Operator, audit_path, current_operator, iso_time
 from console.config import Config, configured_tokens
-from console.evidence_sources import Answer, fetch_all, signal_view
+from console.evidence_sources import Answer, fetch_all, not_configured, signal_view
 from console.incident import Incident, IncidentStore, store_path
 from console.incident_cli import describe
 from console.redaction import REDACTED, SECRET_KEY, redact, redact_body, redact_text
@@ -308,6 +310,7 @@ def make_bundle(
         "console_version": console_version(),
         "api": safe_url(config.api.base_url, secrets),
         "incident": incident.id if incident else None,
+        "not_configured": not_configured(config),
         "console_audit_window": {"from": iso_time(window.start), "to": iso_time(window.end), "basis": window.basis},
     }
     bundle = write_bundle(parent, bundle_stem(config.environment, now), pieces, about, failures)
@@ -332,6 +335,7 @@ def record_bundle(
         {
             "type": "evidence",
             "incident": incident.id if incident else None,
+        "not_configured": not_configured(config),
             "text": text,
             "path": str(bundle.path),
             "manifest_sha256": bundle.manifest_sha256,

@@ -1,4 +1,4 @@
-"""`opsconsole evidence [--out DIR] [--incident ID]`: an evidence bundle from a shell, no UI.
+"""`opsconsole evidence [--out DIR] [--incident ID] [--env NAME]`: an evidence bundle from a shell, no UI.
 
 Exits 0 when the bundle was written, even if some sources failed (each gets a warning
 line) or it could not be recorded in the audit log and on the timeline (a warning too);
@@ -24,6 +24,9 @@ def add_evidence_parser(sub: argparse._SubParsersAction) -> None:
     )
     evidence.add_argument("--out", default=".", metavar="DIR", help="where the bundle's directory is made (default: here)")
     evidence.add_argument("--incident", metavar="ID", help="incident whose window to save (default: the open one, else the last hour)")
+    evidence.add_argument(
+        "--env", default=argparse.SUPPRESS, metavar="NAME", help="environment of the config's [environments] to save (default: the one it opens on)"
+    )
 
 
 def run_evidence(args: argparse.Namespace, config: Config) -> int:

@@ -17,13 +17,12 @@ from urllib.parse import urlencode
 
 import httpx
 
-from console.config import Config, PrometheusMetricsConfig, read_token
+from console.config import Config, FieldMap, PrometheusMetricsConfig, read_token
 from console.signals import aggregate, level_of, matching_series
 from console.sources.alertmanager import ALERTS_PATH
 from console.sources.http import SourceError, fetch, http_client, http_error, parse_json
 from console.sources.json_signals import read_json_value
 from console.sources.metrics_scrape import parse_exposition
-from console.sources.ops_api import AUDIT_LOGS_PATH
 
 DEADLINE_GRACE_S = 0.5  # httpx's timeout is per read; this caps a trickling answer as a whole
 
@@ -38,6 +37,7 @@ class Request:
     """Whose client (and token) asks: api, prometheus or alertmanager."""
     timeout_s: float
     suffix: str = ".json"
+    """.json (must parse), .txt (the /metrics exposition) or .body (a health answer the HTTP status alone judges)."""
     errors_answer: bool = False
     """A health endpoint's 5xx is an answer (unhealthy), not a failed fetch."""
 
@@ -55,17 +55,41 @@ class Answer:
     """The parsed answer, for the console's own view of the signals."""
 
 
+def _lists(config: Config) -> list[tuple[str, str, str, FieldMap | None]]:
+    """(file name, what it holds, config key, its mapping) of every list an API may offer."""
+    api = config.api
+    return [
+        ("jobs", "recent jobs", "jobs", api.jobs),
+        ("workers", "workers and their heartbeats", "workers", api.workers),
+        ("leases", "leases held", "leases", api.leases),
+        ("dead-letters", "dead letters: the first page, as the API returns it", "dead_letters", api.dead_letters),
+        ("backend-audit", "the backend's own audit log", "audit_logs", api.audit_logs),
+    ]
+
+
+def not_configured(config: Config) -> dict[str, str]:
+    """The lists this API does not offer, for the manifest: skipped, not failed."""
+    return {name: f"not configured: no [api.{key}] in the config" for name, _, key, mapping in _lists(config) if mapping is None}
+
+
+def health_file_names(config: Config) -> list[str]:
+    """One file name (without suffix) per [[api.health]] service: health-<name>."""
+    names: list[str] = []
+    for check in config.api.health:
+        stem = "health-" + (re.sub(r"[^A-Za-z0-9._-]", "_", check.name) or "service")
+        names.append(stem if stem not in names else f"{stem}-{len(names) + 1}")
+    return names
+
+
 def requests_for(config: Config) -> list[Request]:
     api = config.api
     base, timeout = api.base_url, api.timeout_s
     wanted = [
-        Request("health", "the API's health endpoint", base + api.health[0].path, "api", timeout, errors_answer=True),
-        Request("jobs", "recent jobs", base + api.jobs.path, "api", timeout),
-        Request("workers", "workers and their heartbeats", base + api.workers.path, "api", timeout),
-        Request("leases", "leases held", base + api.leases.path, "api", timeout),
-        Request("dead-letters", "dead letters: the first page, as the API returns it", base + api.dead_letters.path, "api", timeout),
-        Request("backend-audit", "the backend's own audit log", base + AUDIT_LOGS_PATH, "api", timeout),
+        Request(name, f"health of service {check.name} ({check.path})", base + check.path, "api", timeout,
+                ".json" if check.status or check.checks or check.details else ".body", errors_answer=True)
+        for name, check in zip(health_file_names(config), api.health)
     ]
+    wanted += [Request(name, what, base + mapping.path, "api", timeout) for name, what, _, mapping in _lists(config) if mapping is not None]
     for path, name in json_files(config).items():
         readers = ", ".join(s.name for s in config.signals if s.json_value and s.json_value.path == path)
         wanted.append(Request(name, f"{path}: the API's JSON read by signals {readers}", base + path, "api", timeout))
@@ -96,6 +120,8 @@ def json_files(config: Config) -> dict[str, str]:
 
 def _usable(request: Request, body: bytes) -> Any:
     """The parsed body; SourceError when it is not what the source should send."""
+    if request.suffix == ".body":
+        return None  # any body: the status code is the answer
     if request.suffix == ".txt":
         try:
             return parse_exposition(body.decode("utf-8"))

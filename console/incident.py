@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS incidents (
     status TEXT NOT NULL,
     commander TEXT NOT NULL,
     started_at REAL NOT NULL,
-    ended_at REAL
+    ended_at REAL,
+    environment TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -66,6 +67,8 @@ class Incident:
     commander: str
     started_at: float
     ended_at: float | None = None
+    environment: str = ""
+    """Where it was declared (prod-eu ...); "" for one declared before this was recorded."""
 
     @property
     def is_open(self) -> bool:
@@ -109,6 +112,9 @@ def _check_status(status: str) -> str:
     return status
 
 
+INCIDENT_COLUMNS = "id, title, severity, status, commander, started_at, ended_at, environment"
+
+
 def _incident(row: sqlite3.Row) -> Incident:
     return Incident(*row)
 
@@ -121,6 +127,9 @@ class IncidentStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(incidents)")}
+            if "environment" not in columns:  # a state file from before environments were recorded
+                db.execute("ALTER TABLE incidents ADD COLUMN environment TEXT NOT NULL DEFAULT ''")
 
     @contextmanager
     def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
@@ -146,7 +155,7 @@ class IncidentStore:
         """The open incident that matters most: the most severe, then the newest."""
         with self._connect() as db:
             row = db.execute(
-                "SELECT id, title, severity, status, commander, started_at, ended_at FROM incidents "
+                f"SELECT {INCIDENT_COLUMNS} FROM incidents "
                 "WHERE status != 'resolved' ORDER BY severity ASC, started_at DESC, id DESC LIMIT 1"
             ).fetchone()
         return _incident(row) if row else None
@@ -158,7 +167,7 @@ class IncidentStore:
     def recent(self, limit: int = 20) -> list[Incident]:
         with self._connect() as db:
             rows = db.execute(
-                "SELECT id, title, severity, status, commander, started_at, ended_at FROM incidents "
+                f"SELECT {INCIDENT_COLUMNS} FROM incidents "
                 "ORDER BY started_at DESC, id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
@@ -204,7 +213,7 @@ class IncidentStore:
             self._event(db, incident_id, now, operator, "tick" if ticked else "untick", f"{runbook}: {text}")
         return Tick(runbook, step, text, ticked, operator, now)
 
-    def declare(self, title: str, severity: str, commander: str, operator: str) -> Incident:
+    def declare(self, title: str, severity: str, commander: str, operator: str, environment: str = "") -> Incident:
         title = title.strip()
         if not title:
             raise IncidentError("an incident needs a title")
@@ -217,9 +226,10 @@ class IncidentStore:
                 "SELECT id FROM incidents WHERE id LIKE ? ORDER BY id DESC LIMIT 1", (prefix + "%",)
             ).fetchone()
             number = int(last[0].removeprefix(prefix)) + 1 if last else 1
-            incident = Incident(f"{prefix}{number:03d}", title, severity, "investigating", commander or operator, now)
-            db.execute("INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?)", tuple(incident.__dict__.values()))
-            self._event(db, incident.id, now, operator, "declared", f"{severity} declared: {title} (commander {incident.commander})")
+            incident = Incident(f"{prefix}{number:03d}", title, severity, "investigating", commander or operator, now, None, environment)
+            db.execute(f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", tuple(incident.__dict__.values()))
+            where = f" in {environment}" if environment else ""
+            self._event(db, incident.id, now, operator, "declared", f"{severity} declared{where}: {title} (commander {incident.commander})")
         return incident
 
     def set_severity(self, incident_id: str, severity: str, operator: str) -> Incident:
@@ -261,7 +271,7 @@ class IncidentStore:
     @staticmethod
     def _get(db: sqlite3.Connection, incident_id: str) -> Incident:
         row = db.execute(
-            "SELECT id, title, severity, status, commander, started_at, ended_at FROM incidents WHERE id = ?",
+            f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?",
             (incident_id,),
         ).fetchone()
         if row is None:

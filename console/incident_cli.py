@@ -48,6 +48,9 @@ def add_incident_parser(sub: argparse._SubParsersAction) -> None:
     export = verbs.add_parser("export", help="write the post-incident review as Markdown")
     export.add_argument("id", help="incident id, e.g. INC-2026-11-23-001")
     export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    for verb in verbs.choices.values():
+        # SUPPRESS: unless given here, `opsconsole --env NAME incident ...` keeps its value.
+        verb.add_argument("--env", default=argparse.SUPPRESS, metavar="NAME", help="environment of the config's [environments] (default: the one it opens on)")
 
 
 def _when(at: float | None) -> str:
@@ -57,7 +60,8 @@ def _when(at: float | None) -> str:
 def describe(store: IncidentStore, incident: Incident, events: int = 20) -> str:
     """The incident and its newest `events`, as inert text for a terminal."""
     lines = [
-        f"{plain(incident.id)}  {plain(incident.severity)}  {plain(incident.status)}  commander {plain(incident.commander)}",
+        f"{plain(incident.id)}  {plain(incident.severity)}  {plain(incident.status)}  commander {plain(incident.commander)}"
+        + (f"  declared in {plain(incident.environment)}" if incident.environment else ""),
         f"  {plain(incident.title)}",
         f"  started {_when(incident.started_at)}" + (f", ended {_when(incident.ended_at)}" if incident.ended_at else ""),
         "  timeline:",
@@ -80,7 +84,7 @@ def run_incident(args: argparse.Namespace, config: Config) -> int:
         return 0
     try:
         if args.verb == "declare":
-            incident = store.declare(" ".join(args.title), args.severity, args.commander, who)
+            incident = store.declare(" ".join(args.title), args.severity, args.commander, who, config.environment)
             change = f"declared {incident.severity}: {incident.title}"
         else:
             incident_id = args.id or _current_id(store)

@@ -79,8 +79,8 @@ class DeadLetter:
 
 @dataclass(frozen=True)
 class DeadLetterSummary:
-    total: int
-    """Size of the whole queue (or of the page when the API does not say)."""
+    total: int | None
+    """Size of the whole queue; None when the API does not say (the page is not the queue)."""
     error_classes: tuple[tuple[str, int], ...]
     """(error class, count), largest first."""
     classes_cover_whole_queue: bool
@@ -88,11 +88,18 @@ class DeadLetterSummary:
 
 
 @dataclass(frozen=True)
-class Health:
+class ServiceHealth:
+    """What one service's health endpoint answered ([[api.health]])."""
+
+    name: str
     ok: bool
     status_code: int
     status: str
+    """The service's own status word ("" when it gave none and the HTTP status decided)."""
     checks: tuple[tuple[str, str], ...] = ()
+    """(component, state) as the service reports them."""
+    details: tuple[tuple[str, str], ...] = ()
+    """(label, value) facts from the config's `details`, e.g. ("model", "2026.11.2")."""
 
 
 class Direction(str, Enum):

@@ -116,12 +116,12 @@ class ReadOnlyPolicy:
         )
         return until
 
-    def relock(self) -> None:
-        """End a break-glass window early."""
+    def relock(self, why: str = "ended by the operator") -> None:
+        """End a break-glass window early (nothing happens when none is open)."""
         with self._lock:
             lifted, self._until = self._until is not None, None
         if lifted:
-            self._record("relocked", "read-only again (ended by the operator)")
+            self._record("relocked", f"read-only again ({why})")
 
     def _record(self, kind: str, text: str, **extra: str) -> None:
         operator = self.operator

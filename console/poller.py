@@ -13,11 +13,12 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import httpx
 
-from console.config import Config, PrometheusMetricsConfig, read_token
+from console.config import ApiConfig, Config, PrometheusMetricsConfig, read_token
 from console.format import duration
 from console.models import Snapshot, SourceState
 from console.rules import exit_criteria, severity_hints
@@ -36,6 +37,22 @@ Fetcher = Callable[[], Awaitable[tuple[Any, datetime | None]]]
 # Source names, in the order panels appear.
 HEALTH, METRICS, WORKERS, LEASES, DEAD_LETTERS, ALERTS = "health", "metrics", "workers", "leases", "dead_letters", "alerts"
 STATS = "stats"  # the API's JSON read by `json` signals (queue counters, stats pages)
+JOBS = "jobs"
+# The lists a config may leave out ([api.workers] ...): no table, no fetch, no panel.
+LISTS = {WORKERS: ops_api.fetch_workers, LEASES: ops_api.fetch_leases, JOBS: ops_api.fetch_jobs, DEAD_LETTERS: ops_api.fetch_dead_letters}
+
+
+def dashboard_lists(api: ApiConfig) -> list[str]:
+    """The lists with a panel on the dashboard, so the ones polled: every configured one,
+    except that recent jobs take the leases' place only in an API without leases (with
+    leases, a job in trouble shows there, and jobs are read by evidence bundles)."""
+    shown = [name for name in LISTS if getattr(api, name) is not None]
+    return [name for name in shown if not (name == JOBS and LEASES in shown)]
+
+
+def health_source(service: str) -> str:
+    """The source name of one [[api.health]] service ("health:pdf-worker")."""
+    return f"{HEALTH}:{service}"
 
 
 class Poller:
@@ -55,13 +72,14 @@ class Poller:
             self.feed: ScrapeFeed | PrometheusFeed = PrometheusFeed(metrics, from_metrics, clock)
         else:
             self.feed = ScrapeFeed(self._client, config.metrics_url, api.timeout_s, from_metrics, clock)
+        # One source per health service, so one down or unreachable service is marked on
+        # its own and the others stay current; then only the lists this API offers.
         self._fetchers: dict[str, Fetcher] = {
-            HEALTH: lambda: ops_api.fetch_health(self._client, api),
-            METRICS: self.feed.refresh,
-            WORKERS: lambda: ops_api.fetch_workers(self._client, api),
-            LEASES: lambda: ops_api.fetch_leases(self._client, api),
-            DEAD_LETTERS: lambda: ops_api.fetch_dead_letters(self._client, api),
+            health_source(check.name): partial(ops_api.fetch_health, self._client, api, check) for check in api.health
         }
+        self._fetchers[METRICS] = self.feed.refresh
+        for name in dashboard_lists(api):
+            self._fetchers[name] = partial(LISTS[name], self._client, api)
         from_json = [state for state in self.signals if state.signal.json_value is not None]
         if from_json:
             self._fetchers[STATS] = JsonSignalFeed(self._client, api, from_json, clock).refresh
@@ -126,7 +144,7 @@ class Poller:
     def _succeeded(self, name: str, data: Any, server_now: datetime | None) -> None:
         now = self._clock()
         self._states[name] = SourceState(name, data, now, "", server_now)
-        if name == DEAD_LETTERS:
+        if name == DEAD_LETTERS and data.total is not None:
             # Growth is measured on the backend's clock when it tells us one: "+40 in 5m"
             # must mean the backend's five minutes, whatever our polling jitter.
             at = server_now.timestamp() if server_now is not None else now

@@ -56,7 +56,7 @@ def review_markdown(record: IncidentRecord, environment: str, secrets: Iterable[
             ("Title", cell(incident.title)),
             ("Incident", cell(incident.id)),
             ("Commander", cell(incident.commander)),
-            ("Environment", cell(environment)),
+            ("Environment", cell(_environments(record, environment))),
             ("Status", cell(incident.status)),
         ],
     )
@@ -110,6 +110,14 @@ def review_markdown(record: IncidentRecord, environment: str, secrets: Iterable[
     lines += ["", "---", f"Exported {_utc(now)} UTC by opsconsole."]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines) + "\n")  # one blank line between blocks (every line is one line)
     return redact_text(text, secrets)
+
+
+def _environments(record: IncidentRecord, environment: str) -> str:
+    """Where the incident was declared (else the environment exported from), and any other
+    environment an action was sent to."""
+    home = record.incident.environment or environment
+    others = sorted({a.environment for a in record.actions if a.environment and a.environment != home})
+    return home + (f" (actions also on {', '.join(others)})" if others else "")
 
 
 def _checklist(progress: RunbookProgress) -> list[str]:

@@ -39,6 +39,8 @@ class ActionTaken:
     """A command run on this host (its status is an exit code), not an HTTP request."""
     result: Mapping[str, Any] | None
     """The audit `result` record; None: the outcome is unknown (no result was written)."""
+    elsewhere: bool = False
+    """Sent to another environment than the one the incident was declared in: its summary says where."""
 
     @property
     def ok(self) -> bool | None:
@@ -71,7 +73,8 @@ class ActionTaken:
         return counted + "FAILED" + (f" ({error or status})" if error or status else "")
 
     def summary(self) -> str:
-        return " ".join(part for part in (self.title, self.targets_text()) if part) + ": " + self.outcome()
+        where = f"on {self.environment}" if self.elsewhere else ""
+        return " ".join(part for part in (self.title, self.targets_text(), where) if part) + ": " + self.outcome()
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ def actions_in(records: Iterable[Mapping[str, Any]], incident: Incident, now: fl
                 targets=targets,
                 count=count if isinstance(count, int) else len(targets),
                 environment=str(intent.get("environment") or ""),
+                elsewhere=bool(incident.environment and intent.get("environment") and intent.get("environment") != incident.environment),
                 command=isinstance(calls, list) and bool(calls) and str(calls[0]).startswith("exec "),
                 result=results.get(intent["intent"]),
             )

@@ -16,8 +16,8 @@ from console.controls import Controls
 from console.poller import Poller
 from console.text import plain
 from screens.alert_detail import AlertDetailScreen
-from screens.controls_app import ControlsApp
 from screens.dashboard import DashboardScreen
+from screens.environments_app import EnvironmentsApp
 from screens.help import HelpScreen
 from screens.messages import PollFailed, SnapshotLoaded
 from screens.runbook_list import RunbookListScreen
@@ -26,7 +26,7 @@ from screens.signals import SignalsScreen
 from screens.widgets.alerts_panel import AlertsPanel
 
 
-class OpsConsoleApp(ControlsApp):
+class OpsConsoleApp(EnvironmentsApp):
     TITLE = "opsconsole"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the console"),
@@ -42,22 +42,28 @@ class OpsConsoleApp(ControlsApp):
         clock: Callable[[], float] = time.time,
         controls: Controls | None = None,
         read_only: bool = False,
+        loaded_config: Config | None = None,
     ):
+        """`config` is the environment to open on; `loaded_config` the config as loaded, before
+        an environment was laid over it, which switching starts from (default `config`)."""
         super().__init__()
         self.config = config
         self.setup_controls(config, controls, read_only, clock)  # incidents, read-only, actions (controls_app.py)
+        self.setup_environments(config, loaded_config)  # switching environments (environments_app.py)
         self.poller = poller or Poller(config, clock=clock)
         self.dashboard = DashboardScreen(config, clock)
         self.polls_started = 0
         self._polling = False
         self._poll_again = False
         self._next_poll: Timer | None = None
+        self.poll_generation = 0
+        """Bumped when polling restarts (another environment): older polls' messages are dropped."""
 
     def on_mount(self) -> None:
         if self.config.keys:
             self.set_keymap(self.config.keys)
         self.push_screen(self.dashboard)
-        self.set_interval(1.0, self.dashboard.show_status)  # the data age keeps counting between polls
+        self.set_interval(1.0, lambda: self.dashboard.show_status())  # the data age keeps counting between polls
         self.start_poll()
 
     async def on_unmount(self) -> None:
@@ -74,15 +80,26 @@ class OpsConsoleApp(ControlsApp):
             self._next_poll = None
         self._polling = True
         self.polls_started += 1
-        self.run_worker(self._poll(), group="poll", exit_on_error=False)
+        self.run_worker(self._poll(self.poller, self.poll_generation), group="poll", exit_on_error=False)
 
-    async def _poll(self) -> None:
+    async def _poll(self, poller: Poller, generation: int) -> None:
         try:
-            snapshot = await self.poller.poll()
+            snapshot = await poller.poll()
         except Exception as exc:  # the poller guards each source; this is a last resort
-            self.post_message(PollFailed(f"{type(exc).__name__}: {exc}"))
+            self.post_message(PollFailed(f"{type(exc).__name__}: {exc}", generation))
         else:
-            self.post_message(SnapshotLoaded(snapshot))
+            self.post_message(SnapshotLoaded(snapshot, generation))
+
+    def restart_polling(self) -> None:
+        """Start over with `self.poller`: the poll in flight is cancelled, and what an older
+        poll has already posted is dropped (another environment's numbers)."""
+        self.workers.cancel_group(self, "poll")
+        if self._next_poll is not None:
+            self._next_poll.stop()
+            self._next_poll = None
+        self._polling = self._poll_again = False
+        self.poll_generation += 1
+        self.start_poll()
 
     def _poll_finished(self) -> None:
         self._polling = False
@@ -94,6 +111,8 @@ class OpsConsoleApp(ControlsApp):
 
     @on(SnapshotLoaded)
     def _snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        if message.generation != self.poll_generation:
+            return
         self.dashboard.show(message.snapshot)
         if self.screen_stack and isinstance(self.screen, SignalsScreen):  # none left while quitting
             self.screen.show(message.snapshot)
@@ -101,6 +120,8 @@ class OpsConsoleApp(ControlsApp):
 
     @on(PollFailed)
     def _poll_failed(self, message: PollFailed) -> None:
+        if message.generation != self.poll_generation:
+            return
         self.notify(plain(message.reason, 300), title="Poll failed", severity="error", markup=False)
         self._poll_finished()
 
@@ -135,4 +156,5 @@ class OpsConsoleApp(ControlsApp):
         if isinstance(screen, (DashboardScreen, RunbookListScreen, RunbookScreen)):
             yield from screen.palette_commands()
         yield from self.control_commands(screen)
+        yield from self.environment_commands(screen)
         yield from super().get_system_commands(screen)

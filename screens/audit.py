@@ -1,4 +1,4 @@
-"""The audit screen: the console's own log beside the backend's /v1/audit/logs."""
+"""The audit screen: the console's own log beside the backend's ([api.audit_logs])."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from textual.widgets import Footer, Static
 from console.controls import Controls
 from console.config import read_token
 from console.sources.http import SourceError, get_json, http_client
-from console.sources.ops_api import AUDIT_LOGS_PATH
+from console.sources.json_mapping import Records, as_text
 from console.text import plain
 from screens.widgets.mode_line import ModeLine
 
@@ -42,6 +42,8 @@ def describe_record(record: dict[str, Any], unknown: set[str]) -> Text:
         else:
             targets = record.get("targets") or []
             text.append(" " + plain(" ".join(targets[:3]) + (f" +{len(targets) - 3}" if len(targets) > 3 else ""), 60))
+            if record.get("environment"):
+                text.append(f" on {plain(record['environment'], 40)}")
             if kind == "refused":
                 text.append(" " + plain(record.get("reason", ""), 80), style="red")
         text.append(f" key {plain(str(record.get('intent', ''))[:8], 8)}", style="dim")
@@ -70,7 +72,7 @@ class AuditScreen(Screen):
                 left.border_title = "This console (newest first)"
                 yield Static(id="audit-console-text")
             with VerticalScroll(id="audit-backend") as right:
-                right.border_title = "Backend /v1/audit/logs"
+                right.border_title = "Backend audit log"
                 yield Static(id="audit-backend-text")
         yield Footer(compact=True)
 
@@ -102,17 +104,18 @@ class AuditScreen(Screen):
     async def read_backend_log(self) -> None:
         api = self.controls.config.api
         text = Text()
+        if api.audit_logs is None:
+            text.append("this API has no audit log ([api.audit_logs] is not in the config)", style="dim")
+            self.query_one("#audit-backend-text", Static).update(text)
+            return
         try:
-            body = await get_json(self.client, api.base_url + AUDIT_LOGS_PATH, api.timeout_s)
+            records = Records(await get_json(self.client, api.base_url + api.audit_logs.path, api.timeout_s), api.audit_logs)
         except SourceError as exc:
             text.append(f"unavailable: {plain(str(exc), 100)}", style="bold red")
         else:
-            logs = body.get("logs", []) if isinstance(body, dict) else []
-            for entry in logs if isinstance(logs, list) else []:
-                if not isinstance(entry, dict):
-                    continue
-                text.append(plain(str(entry.get("at", "?"))[11:19], 8) + " ", style="dim")
-                text.append(plain(entry.get("actor", ""), 20) + " ", style="cyan")
-                text.append(plain(entry.get("action", ""), 30) + " ", style="bold")
-                text.append(plain(entry.get("target", ""), 40) + " " + plain(entry.get("detail", ""), 120) + "\n")
+            for get in records.rows():
+                text.append(plain((as_text(get("at")) or "?")[11:19], 8) + " ", style="dim")
+                text.append(plain(as_text(get("actor")), 20) + " ", style="cyan")
+                text.append(plain(as_text(get("action")), 30) + " ", style="bold")
+                text.append(plain(as_text(get("target")), 40) + " " + plain(as_text(get("detail")), 120) + "\n")
         self.query_one("#audit-backend-text", Static).update(text or Text("(empty)"))

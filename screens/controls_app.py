@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -28,7 +27,7 @@ from console.incident import Incident
 from console.incident_record import read_record
 from console.models import SignalReading
 from console.policy import PolicyError
-from console.poller import DEAD_LETTERS, LEASES, WORKERS
+from console.poller import DEAD_LETTERS, JOBS, LEASES, WORKERS
 from console.status_update import STATUS_UPDATE, UpdateDue, compose_update, latest_readings, update_due
 from console.text import plain
 from screens.action_messages import ActionCrashed, ActionFinished, EvidenceFailed, EvidenceWritten, IncidentLoaded
@@ -39,13 +38,15 @@ from screens.modals.prompt import PromptScreen
 from screens.modals.text_view import TextViewScreen
 from screens.status_update import LastUpdateRead, StatusUpdateScreen, UpdateDrafted
 from screens.type_ahead import TypeAheadApp
+from screens.widgets.environment_chip import environment_chip
 from screens.widgets.mode_badge import mode_badge
 from screens.widgets.mode_line import ModeLine
 from screens.widgets.source_panel import SourcePanel
 
 # Dashboard panel id → (catalogue panel, snapshot source).
-PANELS = {"workers": ("workers", WORKERS), "leases": ("leases", LEASES), "dead-letters": ("dead_letters", DEAD_LETTERS)}
-CONTROL_ACTIONS = {"incident", "row_action", "dead_letters", "audit", "break_glass"}
+PANELS = {"workers": ("workers", WORKERS), "leases": ("leases", LEASES), "jobs": ("jobs", JOBS), "dead-letters": ("dead_letters", DEAD_LETTERS)}
+CONTROL_ACTIONS = {"incident", "row_action", "dead_letters", "no_list", "audit", "break_glass"}
+LIST_WORDS = {"dead_letters": "dead-letter"}  # lists a key opens: `d`
 
 
 class ControlsApp(TypeAheadApp):
@@ -54,6 +55,9 @@ class ControlsApp(TypeAheadApp):
         Binding("i", "incident", "Incident", id="incident", tooltip="The current incident: declare, severity, status, resolve"),
         Binding("a", "row_action", "Act", id="act", tooltip="Actions for the selected row or the whole system (guarded ones need a typed phrase)"),
         Binding("d", "dead_letters", "DLQ", id="dead_letters", tooltip="The whole dead-letter queue: filter, select, view payloads, replay"),
+        # Only while the config has no [api.dead_letters]: `d` says so instead of failing.
+        Binding("d", "no_list('dead_letters')", "DLQ", id="dead_letters.absent", show=False,
+                tooltip="This API has no dead-letter list ([api.dead_letters] is not in the config)"),
         Binding("L", "audit", "Audit", id="audit", show=False, tooltip="This console's audit log beside the backend's"),
         Binding("b", "break_glass", "Unlock", id="break_glass", show=False, tooltip="Lift read-only for a while by typing a reason (recorded)"),
         Binding("E", "evidence", "Evidence", id="evidence", show=False, tooltip="Save an evidence bundle: health, metrics, jobs, dead letters, audit logs, the timeline"),
@@ -111,7 +115,7 @@ class ControlsApp(TypeAheadApp):
         if not self.screen_stack:  # starting up or shutting down
             return
         lock = self.controls.policy.state()  # also re-locks an expired break-glass
-        badge = mode_badge(lock, self.incident, self._clock(), self._update_due())
+        badge = mode_badge(lock, self.incident, self._clock(), self._update_due(), self.controls.config.environment)
         for screen in self.screen_stack:
             screen.set_class(lock.read_only, "-read-only")
             screen.set_class(lock.mode == "break-glass", "-break-glass")
@@ -121,7 +125,7 @@ class ControlsApp(TypeAheadApp):
             dashboard.incident_severity = self.incident.severity if self.incident is not None else None
             if dashboard.is_current:
                 dashboard.show_status()
-        header = Text(f" {plain(self.controls.config.environment, 40)} ", style="bold reverse")
+        header = environment_chip(self.controls.config)
         if badge:
             header.append(" ")
             header.append_text(badge)
@@ -145,6 +149,10 @@ class ControlsApp(TypeAheadApp):
             return self.screen is getattr(self, "dashboard", None) or isinstance(self.screen, IncidentScreen)
         if action in CONTROL_ACTIONS and self.screen is not getattr(self, "dashboard", None):
             return False
+        if action == "dead_letters":
+            return self.controls.config.api.dead_letters is not None
+        if action == "no_list":
+            return getattr(self.controls.config.api, str(parameters[0])) is None
         return True
 
     # -- screens -------------------------------------------------------------------------
@@ -153,6 +161,9 @@ class ControlsApp(TypeAheadApp):
         from screens.incident import IncidentScreen
 
         self.push_screen(IncidentScreen(self.controls))
+
+    def action_no_list(self, name: str) -> None:
+        self.notify(f"This API has no {LIST_WORDS[name]} list: [api.{name}] is not in the config.", severity="warning")
 
     def action_dead_letters(self) -> None:
         from screens.dead_letters import DeadLetterScreen
@@ -185,7 +196,11 @@ class ControlsApp(TypeAheadApp):
             return
         # Read here, on the app's thread: the snapshot the dashboard shows now.
         snapshot = getattr(getattr(self, "dashboard", None), "snapshot", None)
-        self._draft_update(self.incident.id, *latest_readings(snapshot, self._clock()))
+        readings = latest_readings(snapshot, self._clock())
+        declared_in, here = self.incident.environment, self.controls.config.environment
+        if declared_in and declared_in != here:  # another environment's numbers are not this incident's impact
+            readings = None, f"the console is on {here}, the incident is in {declared_in}"
+        self._draft_update(self.incident.id, *readings)
 
     @work(thread=True, exclusive=True, group="update-draft", exit_on_error=False)
     def _draft_update(self, incident_id: str, readings: tuple[SignalReading, ...] | None, unavailable: str) -> None:
@@ -195,7 +210,8 @@ class ControlsApp(TypeAheadApp):
         except Exception as exc:  # a locked state file or an unreadable runbook must not end the console
             self.call_from_thread(self.notify, plain(f"{type(exc).__name__}: {exc}", 300), title="Status update", severity="error", markup=False)
             return
-        text = compose_update(record, controls.config.environment, controls.config.status_updates, readings, unavailable)
+        environment = record.incident.environment or controls.config.environment
+        text = compose_update(record, environment, controls.config.status_updates, readings, unavailable)
         self.post_message(UpdateDrafted(record.incident, text))
 
     @on(UpdateDrafted)
@@ -240,7 +256,7 @@ class ControlsApp(TypeAheadApp):
 
         reasons = ", ".join(lock.reasons)
         label = f"Read-only because: {reasons}. Why must you act now? (recorded in the timeline and audit log)"
-        self.push_screen(PromptScreen("Break glass", label, _reason_problem), reason_given)
+        self.push_screen(PromptScreen(f"Break glass on {plain(self.controls.config.environment, 40)}", label, _reason_problem), reason_given)
 
     def action_relock(self) -> None:
         self.controls.policy.relock()
@@ -426,7 +442,8 @@ class ControlsApp(TypeAheadApp):
         if screen is not getattr(self, "dashboard", None):
             return
         yield SystemCommand("Incident", "Declare, change severity or status, resolve", self.action_incident)
-        yield SystemCommand("Dead letters", "The whole queue: filter, select, payloads, replay", self.action_dead_letters)
+        if self.controls.config.api.dead_letters is not None:
+            yield SystemCommand("Dead letters", "The whole queue: filter, select, payloads, replay", self.action_dead_letters)
         yield SystemCommand("Audit log", "This console's audit log beside the backend's", self.action_audit)
         yield evidence
         yield from self._update_commands()

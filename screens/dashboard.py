@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer
 from console.config import Config
 from console.format import staleness
 from console.models import Snapshot
-from console.poller import METRICS
+from console.poller import JOBS, LEASES, METRICS, WORKERS, dashboard_lists
 from console.runbook_model import Runbook
 from console.runbook_suggest import Suggestion, suggest
 from console.text import plain
@@ -25,7 +25,9 @@ from screens.runbook_list import RunbookListScreen, read_runbooks
 from screens.runbook_view import RunbookScreen
 from screens.widgets.alerts_panel import AlertsPanel
 from screens.widgets.dead_letter_panel import DeadLetterPanel
+from screens.widgets.environment_chip import environment_chip
 from screens.widgets.health_bar import HealthBar
+from screens.widgets.jobs_panel import JobsPanel
 from screens.widgets.leases_panel import LeasesPanel
 from screens.widgets.rule_bars import ExitCriteriaBar, SeverityHintBar
 from screens.widgets.runbook_suggestion import RunbookSuggestionBar
@@ -64,16 +66,30 @@ class DashboardScreen(Screen):
             for signal in self.config.signals:
                 if signal.tile:
                     yield SignalTile(id=f"tile-{signal.name}", classes="tile")
-        yield HealthBar(id="health")
+        api = self.config.api
+        # A list the API does not offer has no panel; with none at all, health takes the room.
+        lists = bool(dashboard_lists(api))
+        health = HealthBar([(check.name, check.ok) for check in api.health], id="health", classes="" if lists else "-full")
+        health.border_title = "Health"
+        yield health
         if self.config.exit_criteria:
             yield ExitCriteriaBar(id="exit-criteria")
         if self.config.alertmanager is not None:
             yield AlertsPanel(id="alerts", classes="panel")
-        with Horizontal(id="fleet"):
-            yield WorkersPanel(self.config.heartbeat_stale_s, id="workers", classes="panel")
-            yield LeasesPanel(id="leases", classes="panel")
-        yield DeadLetterPanel(id="dead-letters", classes="panel")
-        yield Footer(compact=True)
+        shown = dashboard_lists(api)
+        if {WORKERS, LEASES, JOBS} & set(shown):
+            with Horizontal(id="fleet"):
+                if WORKERS in shown:
+                    yield WorkersPanel(self.config.heartbeat_stale_s, id="workers", classes="panel")
+                if LEASES in shown:
+                    yield LeasesPanel(id="leases", classes="panel")
+                if JOBS in shown:  # an API without leases: its recent jobs take their place
+                    yield JobsPanel(id="jobs", classes="panel")
+        if api.dead_letters is not None:
+            yield DeadLetterPanel(id="dead-letters", classes="panel")
+        # With several environments `e Env` takes the palette hint's place, so every key still
+        # fits 80 columns; ctrl+p works all the same and is on the keys screen (?).
+        yield Footer(compact=True, show_command_palette=len(self.config.environments) < 2)
 
     def on_mount(self) -> None:
         self.show_status()
@@ -127,7 +143,7 @@ class DashboardScreen(Screen):
         if not self._has_widgets():
             return
         self.query_one(StatusBar).show(
-            self.snapshot, self.config.environment, self.config.refresh_interval_s, self.clock(), self.badge
+            self.snapshot, environment_chip(self.config), self.config.refresh_interval_s, self.clock(), self.badge
         )
 
     def show_suggestion(self) -> None:
@@ -165,10 +181,8 @@ class DashboardScreen(Screen):
         yield SystemCommand("Runbooks", "Every runbook with its progress: filter, open, tick steps", self.action_runbooks)
         if self.suggestion is not None:
             yield SystemCommand("Open the suggested runbook", plain(self.suggestion.reason, 80), self.action_suggested_runbook)
-        panels = [("workers", "Workers"), ("leases", "Leases"), ("dead-letters", "Dead letters")]
-        if self.config.alertmanager is not None:
-            panels.insert(0, ("alerts", "Alerts"))
-        for panel_id, title in panels:
+        for panel in self.query(SourcePanel):  # the panels this config has
+            panel_id, title = panel.id, panel.TITLE
             yield SystemCommand(
                 f"Go to {title}",
                 f"Move the cursor into the {title.lower()} table",

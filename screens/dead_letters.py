@@ -1,7 +1,9 @@
 """The dead-letter queue in full: server-side paging and filters, multi-select, payloads, replay.
 
 One page (PAGE_SIZE entries) is held at a time, fetched from the server with the filter
-applied there, so the console's memory does not grow with the queue. Replays go through
+applied there, so the console's memory does not grow with the queue. Pages are walked the
+way the API pages (offset, page number or cursor); the pages seen are kept so `p` can go
+back on a cursor API too. A filter the API does not take is not offered. Replays go through
 the app's action flow (typed confirmation, read-only gate, audit); a batch acts on the
 selected ids, or on every id matching the filter counted at confirmation.
 """
@@ -23,7 +25,7 @@ from console.config import Config, read_token
 from console.execution import Outcome
 from console.format import duration
 from console.models import DeadLetter, seconds_between
-from console.sources.dead_letter_pages import DeadLetterFilter, DeadLetterPage, fetch_page, matching_ids
+from console.sources.dead_letter_pages import FILTER_NAMES, DeadLetterFilter, DeadLetterPage, PageAt, fetch_page, filters_taken, matching_ids
 from console.sources.http import SourceError, http_client
 from console.text import plain
 from screens.modals.text_view import TextViewScreen
@@ -61,6 +63,11 @@ class DeadLetterScreen(Screen):
         Binding("space", "toggle", "Select", id="dlq.select", tooltip="Select or unselect the entry under the cursor"),
         Binding("c", "cycle_class", "Class", id="dlq.class", tooltip="Filter by the next error class (then all)"),
         Binding("slash", "search", "Filter", id="dlq.search", key_display="/", tooltip="Filter by text (id, job, message); Enter applies"),
+        # Only while the API does not take that filter: the key says so instead of filtering a page.
+        Binding("c", "filter_not_taken('error_class')", "Class", id="dlq.class_not_taken", show=False,
+                tooltip="This API takes no error-class filter ([api.dead_letters] filters)"),
+        Binding("slash", "filter_not_taken('text')", "Filter", id="dlq.search_not_taken", key_display="/", show=False,
+                tooltip="This API takes no text filter ([api.dead_letters] filters)"),
         Binding("v", "view", "Payload", id="dlq.view", show=False, tooltip="Show the entry's payload (Enter too)"),
         Binding("y", "copy", "Copy id", id="dlq.copy", show=False, tooltip="Copy the entry's id to the clipboard (OSC 52)"),
         Binding("R", "replay", "Replay", id="dlq.replay", tooltip="Replay the selected entries, or the one under the cursor (typed confirmation)"),
@@ -74,7 +81,9 @@ class DeadLetterScreen(Screen):
         token = read_token(config.api)
         self.client = http_client(token)
         self.where = DeadLetterFilter()
-        self.page_offset = 0
+        self.filters = filters_taken(config.api)
+        self.trail: list[PageAt] = [PageAt()]
+        """The pages walked to reach this one, the current one last (`p` goes back along it)."""
         self.page: DeadLetterPage | None = None
         self.selected: dict[str, None] = {}  # ordered: a batch is sent in the order chosen
         self.classes_known: tuple[str, ...] = ()
@@ -85,7 +94,10 @@ class DeadLetterScreen(Screen):
         with Horizontal(id="dlq-filter"):
             yield Static(id="dlq-class")
             yield Static(Text("/ text:", style="bold"))
-            yield Input(placeholder="in id, job or message; Enter applies", id="dlq-text")
+            if "text" in self.filters:
+                yield Input(placeholder="in id, job or message; Enter applies", id="dlq-text")
+            else:
+                yield Input(placeholder="this API takes no text filter", id="dlq-text", disabled=True)
         table = make_table(COLUMNS)
         table.id = "dlq-table"
         yield table
@@ -102,9 +114,9 @@ class DeadLetterScreen(Screen):
 
     @work(exclusive=True, group="dlq-page")
     async def load(self) -> None:
-        where, offset = self.where, self.page_offset
+        where, at = self.where, self.trail[-1]
         try:
-            page = await fetch_page(self.client, self.config.api, offset, PAGE_SIZE, where)
+            page = await fetch_page(self.client, self.config.api, at, PAGE_SIZE, where)
         except SourceError as exc:
             self.post_message(DeadLetterPageFailed(str(exc)))
         else:
@@ -112,8 +124,8 @@ class DeadLetterScreen(Screen):
 
     @on(DeadLetterPageLoaded)
     def _page_loaded(self, message: DeadLetterPageLoaded) -> None:
-        if message.where != self.where:
-            return  # an answer to a filter the operator has already changed
+        if message.where != self.where or message.page.at != self.trail[-1]:
+            return  # an answer to a filter or page the operator has already left
         self.page, self.error = message.page, ""
         if not self.where.error_class:
             self.classes_known = tuple(name for name, _ in message.page.error_classes)
@@ -159,15 +171,40 @@ class DeadLetterScreen(Screen):
         if self.selected:
             text.append(f"{len(self.selected):,} selected · ", style="bold green")
         if self.page is not None:
-            page = self.page
-            pages = max(1, -(-page.total // PAGE_SIZE))
-            text.append(f"{page.total:,} matching · page {page.offset // PAGE_SIZE + 1}/{pages:,} n/p")
+            text.append(self._position(self.page))
         self.query_one(ModeLine).show_detail(text)
         where = Text("c class: ", style="bold")
-        where.append(plain(self.where.error_class or "all", 30), style="bold cyan" if self.where.error_class else "")
+        if "error_class" not in self.filters:
+            where.append("not offered by this API", style="dim")
+        else:
+            where.append(plain(self.where.error_class or "all", 30), style="bold cyan" if self.where.error_class else "")
         self.query_one("#dlq-class", Static).update(where)
 
+    @staticmethod
+    def _position(page: DeadLetterPage) -> str:
+        number = page.at.index + 1
+        if page.total is None:  # the API does not count: say whether more follow
+            return f"page {number:,}{' · more' if page.next_at else ' (last)'} n/p"
+        pages = max(1, -(-page.total // page.limit), number)
+        return f"{page.total:,} matching · page {number:,}/{pages:,} n/p"
+
     # -- keys ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cycle_class":
+            return "error_class" in self.filters
+        if action == "search":
+            return "text" in self.filters
+        if action == "filter_not_taken":
+            return parameters[0] not in self.filters
+        return True
+
+    def action_filter_not_taken(self, name: str) -> None:
+        self.notify(
+            f"This API takes no {FILTER_NAMES[name]} filter, so none is offered: the console does not filter "
+            f"one page and call it the queue (add filters.{name} to [api.dead_letters] if the API has one).",
+            severity="warning",
+        )
 
     def _current(self) -> DeadLetter | None:
         table = self.query_one("#dlq-table", DataTable)
@@ -184,10 +221,13 @@ class DeadLetterScreen(Screen):
     def action_page(self, step: int) -> None:
         if self.page is None:
             return
-        offset = self.page_offset + step * PAGE_SIZE
-        if 0 <= offset < max(self.page.total, 1):
-            self.page_offset = offset
-            self.load()
+        if step > 0 and self.page.next_at is not None:
+            self.trail.append(self.page.next_at)
+        elif step < 0 and len(self.trail) > 1:
+            self.trail.pop()
+        else:
+            return
+        self.load()
 
     def action_toggle(self) -> None:
         letter = self._current()
@@ -216,7 +256,7 @@ class DeadLetterScreen(Screen):
         self.query_one("#dlq-table", DataTable).focus()
 
     def _filter(self, where: DeadLetterFilter) -> None:
-        self.where, self.page_offset, self.page = where, 0, None
+        self.where, self.trail, self.page = where, [PageAt()], None
         self.query_one("#dlq-table", DataTable).clear()
         self._render_detail()
         self.load()

@@ -19,13 +19,17 @@ PANELS = (
     ("Tiles", "one signal each: value, unit, colour from warn/crit, sparkline of the history window, "
      "trend (↑ rising, ↓ falling, → flat) and how long it held (≥ = all the history there is); "
      "a backlog says when it drains or 'no drain'"),
-    ("Health", "what the backend's health endpoint answers, check by check"),
+    ("Health", "every service in [[api.health]] by name: ok, or DOWN with its HTTP status (or the word it "
+     "answered), its failing checks, details such as a model version; 'stale' with the reason when it did not answer"),
     ("Exit", "exit criteria from the config: ✓ met or ✗ not, held / needed"),
     ("Alerts", "firing alerts from Alertmanager, newest first; Enter shows labels, annotations, runbook link"),
     ("Workers", "state, Beat = age of the last heartbeat (5 s steps; exact and red when late), current job, Held = leases held"),
     ("Leases", "job, worker, Age = how long held, time to expiry (10 s steps); STALE = expired but still held, for how long"),
+    ("Jobs", "an API without leases shows its recent jobs in their place: those with errors first, then the newest; a acts on one"),
     ("Dead letters", "total, growth over the last 5 minutes, top error classes, newest entries"),
     ("Stale", "a dashed red border: the source failed; last good data stays, with its age and the reason"),
+    ("Absent", "a list the API does not offer (no [api.workers], [api.leases] or [api.dead_letters]) has no panel; "
+     "its keys say so"),
 )
 
 
@@ -51,7 +55,7 @@ class HelpScreen(ModalScreen[None]):
         keys.add_column()
         for key, description, tooltip in self.console_keys:
             keys.add_row(Text(key), Text(f"{description}: {tooltip}" if tooltip else description))
-        keys.add_row(Text("tab"), Text("move between the alerts, workers, leases and dead-letter tables"))
+        keys.add_row(Text("tab"), Text("move between the tables on the dashboard (the lists the config's API offers)"))
         keys.add_row(Text("↑ ↓ pgup pgdn"), Text("move the cursor in the focused table"))
         keys.add_row(Text("ctrl+p"), Text("command palette: every command, searchable"))
         keys.add_row(Text("ctrl+q"), Text("quit from anywhere"))

@@ -161,6 +161,9 @@ class IncidentScreen(Screen):
             summary.append(f"{shown.id} ", style="bold")
             summary.append(f" {shown.severity} ", style="bold reverse")
             summary.append(f" {shown.status}  started {_clock_time(shown.started_at)}  commander {plain(shown.commander, 40)}\n")
+            if shown.environment and shown.environment != self.controls.config.environment:
+                # Declared elsewhere: the console is on this environment, the incident is about that one.
+                summary.append(f"declared in {plain(shown.environment, 40)}: ", style="bold yellow")
             summary.append(plain(shown.title, 200), style="bold")
         self.query_one("#incident-summary", Static).update(summary)
         timeline = self.query_one("#incident-timeline", VerticalScroll)
@@ -192,9 +195,9 @@ class IncidentScreen(Screen):
     def action_declare(self) -> None:
         def severity_given(title: str, severity: str | None) -> None:
             if severity:
-                store = self.controls.store
+                store, environment = self.controls.store, self.controls.config.environment
                 self.change(
-                    lambda who: store.declare(title, severity.upper(), "", who),
+                    lambda who: store.declare(title, severity.upper(), "", who, environment),
                     lambda inc: f"declared {inc.severity}: {inc.title}",
                 )
 

@@ -14,6 +14,9 @@ class SnapshotLoaded(Message):
     """A poll finished; the snapshot holds every source's data or error."""
 
     snapshot: Snapshot
+    generation: int = 0
+    """The app's poll generation when the poll started: a snapshot of an environment
+    switched away from is dropped."""
 
 
 @dataclass
@@ -21,3 +24,4 @@ class PollFailed(Message):
     """A poll raised instead of producing a snapshot (a bug, not a source failure)."""
 
     reason: str
+    generation: int = 0

@@ -10,7 +10,7 @@ from console.sources.metrics_scrape import parse_exposition
 from screens.app import OpsConsoleApp
 from screens.help import HelpScreen
 from screens.widgets.signal_tile import SignalTile
-from tests.conftest import config_for, screen_text, wait_for
+from tests.conftest import config_for, screen_text, set_faults, wait_for
 
 
 def backend_json(server, path: str):
@@ -113,7 +113,7 @@ async def test_stopped_backend_marks_panels_stale_and_keeps_last_data(demo_serve
         assert "connection refused" in text
         assert "STALE" in text
         # Health leads with its staleness: an old green "ok" must not reassure.
-        await wait_for(pilot, lambda: "Health stale" in screen_text(app), what="health to go stale")
+        await wait_for(pilot, lambda: "Health runtime stale" in screen_text(app), what="health to go stale")
         assert "last answer: ok" in screen_text(app)
         # Last good data stays on screen.
         assert app.dashboard.query_one("#workers DataTable").row_count == workers_before
@@ -230,3 +230,29 @@ async def test_exit_criteria_and_severity_hint_follow_the_backend(demo_server):
 
 def tile_text_line(app, name: str, line: int) -> str:
     return str(app.dashboard.query_one(f"#tile-{name}", SignalTile).content).split("\n")[line]
+
+
+async def test_header_keeps_stale_and_read_only_in_80_columns_with_a_long_badge(demo_server, tmp_path):
+    """A SEV-1 badge with its status and update countdown, in a production environment,
+    must not push STALE off an 80-column header: the app's name and the refresh interval
+    give way first."""
+    from console.config_actions import AuditConfig, IncidentConfig
+    from console.incident import IncidentStore
+
+    config = config_for(
+        demo_server.url,
+        environment="prod-eu-central-1",
+        incident=IncidentConfig(state_path=str(tmp_path / "state.db")),
+        audit=AuditConfig(path=str(tmp_path / "audit.jsonl")),
+    )
+    IncidentStore(tmp_path / "state.db").declare("Provider outage", "SEV-1", "", "bob")
+    app = OpsConsoleApp(config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "READ-ONLY" in screen_text(app).splitlines()[0], what="the read-only badge")
+        set_faults(demo_server, {"route": "/metrics", "kind": "status", "status": 503})
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "STALE" in screen_text(app).splitlines()[0], what="STALE in the header")
+        header = screen_text(app).splitlines()[0]
+        assert "prod-eu-central-1" in header and "READ-ONLY" in header and "SEV-1" in header
+        assert "every" not in header  # the least useful part gave way
+    set_faults(demo_server)

@@ -27,7 +27,7 @@ from tests.conftest import config_for, screen_text, set_faults, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "tok-3f9a1c7e5b2d4a6f"
-FETCHED = ["health.json", "jobs.json", "workers.json", "leases.json", "dead-letters.json", "backend-audit.json", "metrics.txt"]
+FETCHED = ["health-runtime.json", "jobs.json", "workers.json", "leases.json", "dead-letters.json", "backend-audit.json", "metrics.txt"]
 LOCAL = ["signals.json", "console-audit.jsonl", "incident.json", "timeline.json", "timeline.txt"]
 
 
@@ -136,7 +136,7 @@ def test_a_failing_source_is_recorded_with_its_error_and_the_rest_is_saved(demo_
     names = {p.name for p in path.iterdir()}
     assert {"dead-letters.error.txt", "dead-letters.body", "jobs.error.txt", "metrics.error.txt", "metrics.body"} <= names
     assert "jobs.body" not in names and "jobs.json" not in names and "dead-letters.json" not in names
-    assert {"health.json", "workers.json", "leases.json", "backend-audit.json", "signals.json", "console-audit.jsonl"} <= names
+    assert {"health-runtime.json", "workers.json", "leases.json", "backend-audit.json", "signals.json", "console-audit.jsonl"} <= names
     assert "error: HTTP 503: queue store down" in (path / "dead-letters.error.txt").read_text()
     assert entry(path, "dead-letters.body")["status"] == 503
     assert json.loads((path / "dead-letters.body").read_text()) == {"error": "queue store down"}
@@ -169,10 +169,10 @@ def test_no_token_reaches_any_byte_of_the_bundle(tmp_path):
     for file in path.iterdir():
         data = file.read_bytes()
         assert TOKEN.encode() not in data and b"someoneelses9876" not in data, file.name
-    health = json.loads((path / "health.json").read_text())
+    health = json.loads((path / "health-runtime.json").read_text())
     secret_named = {k: v for k, v in health["checks"].items() if "token" in k}
     assert secret_named and set(secret_named.values()) == {REDACTED}
-    assert entry(path, "health.json")["redaction"] == "re-encoded with secret-named fields replaced"
+    assert entry(path, "health-runtime.json")["redaction"] == "re-encoded with secret-named fields replaced"
     assert entry(path, "workers.json")["redaction"] == "secret values replaced"
     assert b"\x1b[2J" in (path / "metrics.txt").read_bytes()  # hostile, but evidence: kept raw
     assert f"pasted {REDACTED} by mistake" in (path / "timeline.txt").read_text()
@@ -287,7 +287,7 @@ def test_cli_writes_a_bundle_warns_per_failed_source_and_exits_by_what_was_writt
     assert down.returncode == 0, down.stderr
     assert down.stderr.count("connection refused") == len(FETCHED)
     (bundle,) = (tmp_path / "down").iterdir()
-    assert {"console-audit.jsonl", "manifest.json", "SHA256SUMS", "health.error.txt"} <= {p.name for p in bundle.iterdir()}
+    assert {"console-audit.jsonl", "manifest.json", "SHA256SUMS", "health-runtime.error.txt"} <= {p.name for p in bundle.iterdir()}
     assert sha256sum_check(bundle).returncode == 0
 
 

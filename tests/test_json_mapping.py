@@ -22,7 +22,7 @@ async def test_demo_shapes_map_to_records(demo_server):
         workers, _ = await ops_api.fetch_workers(client, api)
         leases, _ = await ops_api.fetch_leases(client, api)
         dead_letters, _ = await ops_api.fetch_dead_letters(client, api)
-        health, _ = await ops_api.fetch_health(client, api)
+        health, _ = await ops_api.fetch_health(client, api, api.health[0])
     assert [job.id for job in jobs] == [job["id"] for job in expected["jobs"]]
     assert jobs[0].state == expected["jobs"][0]["state"]
     assert server_now == parse_time(expected["now"])
@@ -96,7 +96,7 @@ async def test_dead_letter_classes_counted_from_the_page_when_the_api_does_not_c
         page, _ = await ops_api.fetch_dead_letters(client, api.model_copy(update={"dead_letters": bare}))
     assert full.classes_cover_whole_queue and full.total > 50
     assert not page.classes_cover_whole_queue
-    assert page.total == len(page.newest) == 50
+    assert page.total is None and len(page.newest) == 50  # the page is not the queue
     assert sum(count for _, count in page.error_classes) == 50
     counts = [count for _, count in page.error_classes]
     assert counts == sorted(counts, reverse=True)

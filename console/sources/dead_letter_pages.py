@@ -3,23 +3,31 @@
 The dead-letter screen holds one page at a time: the console's memory does not grow
 with the queue, whether it holds fifty entries or a million. A batch over "all that
 match the filter" collects ids page by page, up to `policy.batch_max`.
+
+How pages are asked for is the config's (`[api.dead_letters] paging`): an offset, a page
+number or an opaque cursor from the previous answer. A cursor cannot jump to page N, so
+a `PageAt` carries everything needed to fetch its page again, and the screen keeps the
+ones it has seen to go back. Filters are query parameters the API takes
+(`[api.dead_letters] filters`); one it does not take is never applied here on a page and
+passed off as the queue.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
-from console.config import ApiConfig
+from console.config import ApiConfig, DeadLetterMap
 from console.models import DeadLetter
-from console.sources.http import get_json
-from console.sources.json_mapping import Records
-from console.sources.ops_api import read_dead_letters
+from console.sources.http import SourceError, get_json
+from console.sources.json_mapping import Records, as_text, dig
+from console.sources.ops_api import class_counts, read_dead_letters
 
-MAX_PAGE = 500  # the demo API's largest page
+FILTER_NAMES = {"error_class": "error class", "text": "text"}
 
 
 @dataclass(frozen=True)
@@ -33,42 +41,113 @@ class DeadLetterFilter:
 
 
 @dataclass(frozen=True)
+class PageAt:
+    """Where a page starts: its number (from 0), how many entries come before it, and for
+    a cursor API the cursor that fetches it ("" for the first page)."""
+
+    index: int = 0
+    offset: int = 0
+    cursor: str = ""
+
+
+@dataclass(frozen=True)
 class DeadLetterPage:
-    offset: int
-    total: int
-    """Entries matching the filter, on the whole queue."""
+    at: PageAt
+    limit: int
+    """The page size asked for (the screen's, capped at `paging.max_limit`)."""
+    total: int | None
+    """Entries matching the filter, on the whole queue (None when the API does not say)."""
     items: tuple[DeadLetter, ...]
     error_classes: tuple[tuple[str, int], ...]
+    """Over the whole queue when the API counts them, else over this page."""
     server_now: datetime | None
+    next_at: PageAt | None
+    """Where the next page starts; None on the last page."""
+
+    @property
+    def offset(self) -> int:
+        return self.at.offset
 
 
-def page_url(api: ApiConfig, offset: int, limit: int, where: DeadLetterFilter) -> str:
-    path = urlsplit(api.dead_letters.path).path  # the configured query is replaced, not appended
-    query = {"limit": limit, "offset": offset}
-    if where.error_class:
-        query["error_class"] = where.error_class
-    if where.text:
-        query["q"] = where.text
-    return f"{api.base_url}{path}?{urlencode(query)}"
+def dead_letter_map(api: ApiConfig) -> DeadLetterMap:
+    if api.dead_letters is None:
+        raise SourceError("not configured: [api.dead_letters] is not in the config")
+    return api.dead_letters
 
 
-async def fetch_page(client: httpx.AsyncClient, api: ApiConfig, offset: int, limit: int, where: DeadLetterFilter) -> DeadLetterPage:
-    records = Records(await get_json(client, page_url(api, offset, limit, where), api.timeout_s), api.dead_letters)
+def filters_taken(api: ApiConfig) -> set[str]:
+    """The filters this API applies itself ("error_class", "text")."""
+    return set(api.dead_letters.filters) if api.dead_letters is not None else set()
+
+
+def page_url(api: ApiConfig, at: PageAt, limit: int, where: DeadLetterFilter) -> str:
+    """The configured path with its own query parameters kept, except those paging and
+    filters own, which are set for this page."""
+    mapping = dead_letter_map(api)
+    paging, filters = mapping.paging, mapping.filters
+    position = {"offset": paging.offset, "page": paging.page, "cursor": paging.cursor}[paging.style]
+    owned = {paging.limit, position, *filters.values()}
+    parts = urlsplit(mapping.path)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key not in owned]
+    query.append((paging.limit, str(min(limit, paging.max_limit))))
+    if paging.style == "offset":
+        query.append((position, str(at.offset)))
+    elif paging.style == "page":
+        query.append((position, str(paging.first_page + at.index)))
+    elif at.cursor:
+        query.append((position, at.cursor))
+    for name, value in (("error_class", where.error_class), ("text", where.text)):
+        if value:
+            if name not in filters:
+                raise SourceError(f"this API takes no {FILTER_NAMES[name]} filter (no filters.{name} in [api.dead_letters])")
+            query.append((filters[name], value))
+    return f"{api.base_url}{parts.path}?{urlencode(query)}"
+
+
+async def fetch_page(client: httpx.AsyncClient, api: ApiConfig, at: PageAt, limit: int, where: DeadLetterFilter) -> DeadLetterPage:
+    mapping = dead_letter_map(api)
+    limit = min(limit, mapping.paging.max_limit)
+    records = Records(await get_json(client, page_url(api, at, limit, where), api.timeout_s), mapping)
     items, total, classes = read_dead_letters(records)
-    return DeadLetterPage(offset, total, items, tuple(classes or ()), records.server_now)
+    if classes is None:  # the API does not count them: the page's own, to pick a filter from
+        classes = class_counts(Counter(letter.error_class for letter in items))
+    return DeadLetterPage(at, limit, total, items, tuple(classes), records.server_now, _next(mapping, records, at, limit, items, total))
+
+
+def _next(mapping: DeadLetterMap, records: Records, at: PageAt, limit: int, items: tuple[DeadLetter, ...], total: int | None) -> PageAt | None:
+    after = PageAt(at.index + 1, at.offset + len(items))
+    if mapping.paging.style == "cursor":
+        cursor = dig(records.body, mapping.paging.next_cursor, None)
+        cursor = "" if isinstance(cursor, (dict, list)) else as_text(cursor)
+        return PageAt(after.index, after.offset, cursor) if cursor else None
+    if not items:
+        return None
+    if total is not None:
+        return after if after.offset < total else None
+    return after if len(items) >= limit else None  # a short page is the last one
 
 
 async def matching_ids(client: httpx.AsyncClient, api: ApiConfig, where: DeadLetterFilter, most: int) -> tuple[list[str], int]:
-    """(ids of every entry matching `where`, the server's count), refusing more than `most`."""
-    first = await fetch_page(client, api, 0, MAX_PAGE, where)
-    if first.total > most:
-        return [], first.total
-    ids = [letter.id for letter in first.items]
-    offset = len(first.items)
-    while offset < first.total:
-        page = await fetch_page(client, api, offset, MAX_PAGE, where)
-        if not page.items:
+    """(ids of every entry matching `where`, how many match), refusing more than `most`:
+    then no ids, with the server's count (or, when it gives none, how many were seen)."""
+    limit = dead_letter_map(api).paging.max_limit
+    page = await fetch_page(client, api, PageAt(), limit, where)
+    total = page.total
+    if total is not None and total > most:
+        return [], total
+    ids: dict[str, None] = {}
+    cursors_seen: set[str] = set()
+    while True:
+        ids.update(dict.fromkeys(letter.id for letter in page.items))
+        if len(ids) > most:
+            if total is None:
+                return [], len(ids)
+            break  # the queue grew while it was walked: the count said is what is sent
+        at = page.next_at
+        if at is None:
             break
-        ids.extend(letter.id for letter in page.items)
-        offset += len(page.items)
-    return list(dict.fromkeys(ids))[:most], first.total
+        if at.cursor and at.cursor in cursors_seen:
+            raise SourceError(f"the API returned cursor {at.cursor[:40]!r} twice; stopped collecting")
+        cursors_seen.add(at.cursor)
+        page = await fetch_page(client, api, at, limit, where)
+    return list(ids)[:most], total if total is not None else len(ids)

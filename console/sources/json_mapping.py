@@ -71,7 +71,8 @@ def as_text(value: Any) -> str:
 
 
 class Records:
-    """The list a `FieldMap` points at, with the server's clock if the body carries one."""
+    """The list a `FieldMap` points at, with the clock its ages are measured against: the
+    server's, or ours when the mapping says the API has none (`now = ""`)."""
 
     def __init__(self, body: Any, mapping: FieldMap):
         self.body = body
@@ -80,7 +81,8 @@ class Records:
         if not isinstance(items, list):
             raise SourceError(f"{mapping.items or 'response'} is not a list")
         self.items = [item for item in items if isinstance(item, dict)]
-        self.server_now = parse_time(dig(body, mapping.now, None)) if mapping.now else None
+        # An API without a clock: ages against ours (skew between the hosts shows in them).
+        self.server_now = parse_time(dig(body, mapping.now, None)) if mapping.now else datetime.now(timezone.utc)
 
     def field(self, item: dict[str, Any], attribute: str) -> Any:
         return dig(item, self.mapping.fields.get(attribute, attribute), None)

@@ -1,4 +1,5 @@
-"""The operations HTTP API: health, jobs, workers, leases and dead letters.
+"""The operations HTTP API: health, jobs, workers, leases and dead letters, read through
+the config's mapping (console/config.py `FieldMap`, `HealthCheckConfig`).
 
 Each `fetch_*` returns (records, server clock) or raises `SourceError`.
 """
@@ -12,44 +13,60 @@ from typing import Any
 
 import httpx
 
-from console.config import ApiConfig, DeadLetterMap, FieldMap
-from console.models import DeadLetter, DeadLetterSummary, Health, Job, Lease, Worker
+from console.config import ApiConfig, DeadLetterMap, FieldMap, HealthCheckConfig
+from console.models import DeadLetter, DeadLetterSummary, Job, Lease, ServiceHealth, Worker
 from console.sources.http import SourceError, fetch, get_json, parse_json
 from console.sources.json_mapping import Records, as_int, as_text, dig, parse_time
 
 Fetched = tuple[Any, datetime | None]
-# The backend's own audit log (not in the config: the audit screen and evidence bundles read it).
-AUDIT_LOGS_PATH = "/v1/audit/logs?limit=50"
 
 
-async def fetch_health(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
-    """A 5xx from /healthz is an answer (unhealthy), not a failed fetch; a garbled 200 is
-    a failed fetch (it must not pass for an answer)."""
-    status, body = await fetch(client, api.base_url + api.health[0].path, api.timeout_s, accept_errors=True)
+async def fetch_health(client: httpx.AsyncClient, api: ApiConfig, check: HealthCheckConfig) -> Fetched:
+    """One service's health. A 5xx is an answer (the service is down), not a failed fetch.
+    Services have no clock of their own here: ages come from the poll."""
+    status, body = await fetch(client, api.base_url + check.path, api.timeout_s, accept_errors=True)
+    return health_from(check, status, body), None
+
+
+def health_from(check: HealthCheckConfig, status: int, body: bytes) -> ServiceHealth:
+    """A garbled 200 raises SourceError when a status word is expected: it must not pass
+    for an answer."""
     try:
         data = parse_json(body) if body.strip() else {}
     except SourceError:
-        if status < 400:
+        if status < 400 and check.status:
             raise
-        data = {"status": body[:200].decode("utf-8", "replace")}
-    if not isinstance(data, dict):
-        data = {"status": data}
-    checks = data.get("checks") if isinstance(data.get("checks"), dict) else {}
-    status_text = as_text(data.get("status", "")) or ("ok" if status < 400 else "failing")
-    healthy = status < 400 and status_text.lower() in ("ok", "healthy", "pass", "up")
-    health = Health(
+        data = {}  # an error page, or a plain "OK" where the HTTP status alone decides
+    raw = dig(data, check.status, None) if check.status else None
+    word = "" if isinstance(raw, (dict, list)) else as_text(raw)  # a mapping mistake must not show a JSON blob
+    # No status word (none configured, or none in this answer): the HTTP status decides.
+    healthy = status < 400 and (not word or word.lower() in {ok.lower() for ok in check.ok})
+    checks = dig(data, check.checks, None) if check.checks else None
+    details = ((label, dig(data, path, None)) for label, path in check.details.items())
+    return ServiceHealth(
+        name=check.name,
         ok=healthy,
         status_code=status,
-        status=status_text,
-        checks=tuple((as_text(k), as_text(v)) for k, v in checks.items()),
+        status=word,
+        checks=tuple((as_text(k), _state(v, check.status)) for k, v in checks.items()) if isinstance(checks, dict) else (),
+        details=tuple((label, as_text(value)) for label, value in details if value is not None and not isinstance(value, (dict, list))),
     )
-    return health, parse_time(data.get("now"))
+
+
+def _state(value: Any, status_path: str) -> str:
+    """A component's state: its value, or (when it is an object) the value at the
+    service's own status path inside it, e.g. {"db": {"status": "up", "latency_ms": 3}}."""
+    if isinstance(value, dict):
+        return as_text(dig(value, status_path or "status", None)) or "?"
+    return as_text(value)
 
 
 Get = Callable[[str], Any]
 
 
-async def _records(client: httpx.AsyncClient, api: ApiConfig, mapping: FieldMap) -> Records:
+async def _records(client: httpx.AsyncClient, api: ApiConfig, mapping: FieldMap | None, key: str) -> Records:
+    if mapping is None:  # callers ask only for lists the config has; this says so if one does not
+        raise SourceError(f"not configured: [api.{key}] is not in the config")
     return Records(await get_json(client, api.base_url + mapping.path, api.timeout_s), mapping)
 
 
@@ -99,17 +116,17 @@ def dead_letter_from(get: Get) -> DeadLetter:
 
 
 async def fetch_jobs(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
-    records = await _records(client, api, api.jobs)
+    records = await _records(client, api, api.jobs, "jobs")
     return tuple(map(_job, records.rows())), records.server_now
 
 
 async def fetch_workers(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
-    records = await _records(client, api, api.workers)
+    records = await _records(client, api, api.workers, "workers")
     return tuple(map(_worker, records.rows())), records.server_now
 
 
 async def fetch_leases(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
-    records = await _records(client, api, api.leases)
+    records = await _records(client, api, api.leases, "leases")
     return tuple(map(_lease, records.rows())), records.server_now
 
 
@@ -121,19 +138,19 @@ def class_counts(raw: Any) -> list[tuple[str, int]] | None:
     return sorted(counts, key=lambda kv: (-kv[1], kv[0]))
 
 
-def read_dead_letters(records: Records) -> tuple[tuple[DeadLetter, ...], int, list[tuple[str, int]] | None]:
+def read_dead_letters(records: Records) -> tuple[tuple[DeadLetter, ...], int | None, list[tuple[str, int]] | None]:
     """(entries, size of the whole queue, error classes over it) from one dead-letter
-    answer; the size falls back to the page, the classes to None, when the API omits them."""
+    answer; the size and the classes are None when the API does not give them."""
     mapping = records.mapping
     assert isinstance(mapping, DeadLetterMap)
     items = tuple(map(dead_letter_from, records.rows()))
     total = as_int(dig(records.body, mapping.total, None)) if mapping.total else None
     classes = class_counts(dig(records.body, mapping.error_classes, None)) if mapping.error_classes else None
-    return items, total if total is not None else len(items), classes
+    return items, total, classes
 
 
 async def fetch_dead_letters(client: httpx.AsyncClient, api: ApiConfig) -> Fetched:
-    records = await _records(client, api, api.dead_letters)
+    records = await _records(client, api, api.dead_letters, "dead_letters")
     newest, total, classes = read_dead_letters(records)
     whole_queue = classes is not None
     if classes is None:  # the API does not count them: count the page we have

@@ -16,6 +16,7 @@ from textual.widgets import ProgressBar, Static
 from console.execution import ActionRefused, Executor, Intent, Outcome
 from console.text import plain
 from screens.action_messages import ActionFinished, ActionProgressed
+from screens.widgets.environment_chip import environment_tag
 
 
 class BatchScreen(ModalScreen[Outcome | None]):
@@ -34,7 +35,7 @@ class BatchScreen(ModalScreen[Outcome | None]):
     def compose(self) -> ComposeResult:
         plan = self.intent.plan
         with Vertical(classes="dialog"):
-            yield Static(Text(f"{plan.action.title}: {plan.count:,} targets on {plain(plan.environment, 40)}"), classes="title")
+            yield Static(Text(f"{plan.action.title}: {plan.count:,} targets on ").append_text(environment_tag(plan.environment)), classes="title")
             yield ProgressBar(total=plan.count, show_eta=False, id="batch-progress")
             yield Static(Text(f"sending {len(plan.calls)} requests; c or Esc cancels after the chunk in flight"), id="batch-status")
 

@@ -22,6 +22,7 @@ from console.actions import Plan
 from console.execution import Executor, Intent, WrongPhrase
 from console.format import duration
 from console.text import plain
+from screens.widgets.environment_chip import environment_tag
 
 CALLS_SHOWN = 20  # a 10,000-target batch has 100 requests of one shape; the ids are all listed
 
@@ -68,7 +69,7 @@ class ConfirmScreen(ModalScreen[Intent | None]):
         head = Text()
         head.append(f"{plan.action.title}", style="bold")
         head.append("  on ")
-        head.append(f" {plain(plan.environment, 40)} ", style="bold reverse")
+        head.append_text(environment_tag(plan.environment))
         head.append(f"  {plan.count:,} target{'s' if plan.count != 1 else ''}" if plan.action.row != "none" else "")
         with Vertical(classes="dialog -danger"):
             yield Static(head, classes="title")

@@ -31,7 +31,8 @@ class DeadLetterPanel(SourcePanel):
     def title_for(self, state: SourceState) -> str:
         if state.data is None:
             return self.TITLE
-        return f"Dead letters {state.data.total:,}"
+        total = state.data.total
+        return f"Dead letters {total:,}" if total is not None else f"Dead letters ({len(state.data.newest):,} on the first page)"
 
     def show_data(self, state: SourceState, snapshot: Snapshot) -> None:
         summary: DeadLetterSummary = state.data
@@ -49,15 +50,18 @@ class DeadLetterPanel(SourcePanel):
 
     def _summary(self, summary: DeadLetterSummary, snapshot: Snapshot) -> Text:
         text = Text()
-        text.append(f"{summary.total:,}", style="bold")
-        text.append(" total\n")
         growth = snapshot.dead_letter_growth
-        if growth is None:
-            text.append("growth: measuring\n", style="dim")
+        if summary.total is None:  # a page's count is neither the queue's size nor its growth
+            text.append("no total from the API\n", style="dim")
         else:
-            window = duration(snapshot.dead_letter_growth_window_s)
-            style = "bold red" if growth > 0 else "green"
-            text.append(f"{'+' if growth >= 0 else ''}{number(growth)} in {window}\n", style=style)
+            text.append(f"{summary.total:,}", style="bold")
+            text.append(" total\n")
+            if growth is None:
+                text.append("growth: measuring\n", style="dim")
+            else:
+                window = duration(snapshot.dead_letter_growth_window_s)
+                style = "bold red" if growth > 0 else "green"
+                text.append(f"{'+' if growth >= 0 else ''}{number(growth)} in {window}\n", style=style)
         scope = "" if summary.classes_cover_whole_queue else " (newest page)"
         text.append(f"top classes{scope}\n", style="dim")
         width = max((len(f"{n:,}") for _, n in summary.error_classes[:TOP_CLASSES]), default=1)

@@ -15,27 +15,38 @@ from screens.widgets.quiet_static import QuietStatic
 
 
 class StatusBar(QuietStatic):
-    def show(self, snapshot: Snapshot | None, environment: str, refresh_s: float, now: float, badge: Text | None = None) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(" opsconsole ", style="bold")
-        text.append(f" {plain(environment, 40)} ", style="bold reverse")
-        if badge:  # READ-ONLY and the incident's severity and status, before anything that may be cut
-            text.append(" ")
-            text.append_text(badge)
+    def show(self, snapshot: Snapshot | None, environment: Text, refresh_s: float, now: float, badge: Text | None = None) -> None:
+        # What must survive a narrow terminal comes first: the environment, STALE and
+        # READ-ONLY (the badge starts with it); the app's name and the refresh interval
+        # give way first, then the stale reason and the badge's tail (countdown) are cut.
+        stale = [s for s in snapshot.sources.values() if s.stale] if snapshot is not None else []
+        age = snapshot.data_age(now) if snapshot is not None else None
+        head = Text()
+        head.append_text(environment)  # screens/widgets/environment_chip.py
+        if stale:
+            names = "all sources" if len(stale) == len(snapshot.sources) else ", ".join(s.name for s in stale)
+            head.append(f"  STALE {names}", style="bold red")
+            head.append(f" {duration(age)}" if age is not None else "", style="bold red")
+        if badge:  # READ-ONLY and the incident's severity and status
+            head.append(" ")
+            head.append_text(badge)
         if snapshot is None:
-            text.append("  connecting…", style="dim")
+            head.append("  connecting…", style="dim")
+        elif stale:
+            head.append(": " + plain(self._reason(stale), 70), style="red")
         else:
-            age = snapshot.data_age(now)
-            stale = [s for s in snapshot.sources.values() if s.stale]
-            if stale:
-                names = "all sources" if len(stale) == len(snapshot.sources) else ", ".join(s.name for s in stale)
-                text.append(f"  STALE {names}", style="bold red")
-                text.append(f" {duration(age)}" if age is not None else "", style="bold red")
-                text.append(": " + plain(self._reason(stale), 70), style="red")
-            else:
-                # Fresh data is "<5s old", not a count redrawn every second.
-                text.append(f"  data {coarse_age(age, 5 if refresh_s < 5 else 10)} old", style="green")
-        text.append(f"  every {refresh_s:g}s", style="dim")
+            # Fresh data is "<5s old", not a count redrawn every second.
+            head.append(f"  data {coarse_age(age, 5 if refresh_s < 5 else 10)} old", style="green")
+        name, every = Text(" opsconsole ", style="bold"), Text(f"  every {refresh_s:g}s", style="dim")
+        width = self.content_size.width or 10**6  # 0 before the first layout: no limit yet
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if name.cell_len + head.cell_len <= width:
+            text.append_text(name)
+        else:
+            text.append(" ")
+        text.append_text(head)
+        if text.cell_len + every.cell_len <= width:
+            text.append_text(every)
         self.show_text(text)
 
     @staticmethod
