@@ -31,7 +31,7 @@ async def test_stalled_workers_on_the_lecture_pipeline_from_signals_to_the_revie
                 "provider_latency": samples["lecture_provider_latency_p95_seconds"][0][1],
             })
             assert " prod-eu " in text.splitlines()[0] and "6 stalled" in text  # the workers' health service
-            assert "Leases" not in text  # this API has none: no panel
+            assert "Leases" not in text and "Jobs: 50 recent" in text  # no leases here: recent jobs in their place
             await wait_for(pilot, lambda: "runbook: Queue backlog › Workers not consuming  (g)" in screen_text(app), what="the suggestion")
             await declare(app, pilot, "Lecture queue growing")
 
