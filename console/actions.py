@@ -73,7 +73,12 @@ def _check(name: str, value: str, param: ParamConfig) -> str:
 
 
 def _fill_text(template: str, values: Mapping[str, str], escape=lambda v: v) -> str:
-    return PLACEHOLDER.sub(lambda m: escape(str(values[m.group(1)])), template)
+    def filled(match: re.Match[str]) -> str:
+        if match.group(1) not in values:  # check-config prevents this; say so rather than crash
+            raise ActionError(f"no value for {{{match.group(1)}}} in this environment")
+        return escape(str(values[match.group(1)]))
+
+    return PLACEHOLDER.sub(filled, template)
 
 
 def _fill_body(template: Any, values: Mapping[str, str], ids: Sequence[str], params: Mapping[str, ParamConfig]) -> Any:

@@ -77,7 +77,8 @@ class Poller:
         self._fetchers: dict[str, Fetcher] = {
             health_source(check.name): partial(ops_api.fetch_health, self._client, api, check) for check in api.health
         }
-        self._fetchers[METRICS] = self.feed.refresh
+        if from_metrics:  # a config whose signals all read the API's JSON scrapes nothing
+            self._fetchers[METRICS] = self.feed.refresh
         for name in dashboard_lists(api):
             self._fetchers[name] = partial(LISTS[name], self._client, api)
         from_json = [state for state in self.signals if state.signal.json_value is not None]

@@ -80,7 +80,7 @@ class DashboardScreen(Screen):
         if {WORKERS, LEASES, JOBS} & set(shown):
             with Horizontal(id="fleet"):
                 if WORKERS in shown:
-                    yield WorkersPanel(self.config.heartbeat_stale_s, id="workers", classes="panel")
+                    yield WorkersPanel(self.config.heartbeat_stale_s, leases=api.leases is not None, id="workers", classes="panel")
                 if LEASES in shown:
                     yield LeasesPanel(id="leases", classes="panel")
                 if JOBS in shown:  # an API without leases: its recent jobs take their place

@@ -120,6 +120,9 @@ class Simulation:
         # Operator controls (console/demo/operations.py): intake pause and a concurrency cap.
         self.intake_paused = False
         self.concurrency_limit: int | None = None
+        # Failure class → share of its failures an operator's mitigation absorbs (a fallback
+        # engine that reads what the primary cannot): set by a shape's own mutations.
+        self.mitigated: dict[str, float] = {}
         self.counters: Counter[tuple[str, str]] = Counter()
         self._finished_window: deque[tuple[float, bool]] = deque()
         self._claims_window: deque[tuple[float, bool]] = deque()
@@ -326,11 +329,15 @@ class Simulation:
         if self._rng.random() >= chance:
             return None
         pick = self._rng.random() * sum(weight for _, weight in kinds)
-        for failure, weight in kinds:
+        failure = kinds[-1][0]
+        for kind, weight in kinds:
             pick -= weight
             if pick <= 0:
-                return failure
-        return kinds[-1][0]
+                failure = kind
+                break
+        if failure[0] in self.mitigated and self._rng.random() < self.mitigated[failure[0]]:
+            return None
+        return failure
 
     def _finish_stage(self, worker: SimWorker, now: float) -> None:
         job = worker.job

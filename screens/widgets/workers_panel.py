@@ -19,12 +19,14 @@ class WorkersPanel(SourcePanel):
     SOURCE = WORKERS
     TITLE = "Workers"
 
-    def __init__(self, heartbeat_stale_s: float, **kwargs):
+    def __init__(self, heartbeat_stale_s: float, leases: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.heartbeat_stale_s = heartbeat_stale_s
+        self.leases = leases
+        """Whether this API has leases: without them, Held would be "?" on every row."""
 
     def compose(self) -> ComposeResult:
-        yield make_table(COLUMNS)
+        yield make_table(COLUMNS if self.leases else COLUMNS[:-1])
 
     def title_for(self, state: SourceState) -> str:
         if state.data is None:
@@ -52,6 +54,5 @@ class WorkersPanel(SourcePanel):
                 # A late worker's age counts by the second; an alive one's in 5 s steps.
                 cell(duration(age) if late else coarse_age(age, 5), "bold red" if late else ""),
                 cell(worker.current_job or "-"),
-                cell("?" if worker.leases_held is None else worker.leases_held),
-            )
+            ) + ((cell("?" if worker.leases_held is None else worker.leases_held),) if self.leases else ())
         sync_rows(self.query_one(DataTable), rows)

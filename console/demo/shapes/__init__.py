@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.demo.routing import Route
-from console.demo.shapes import lecture_pipeline, runtime
+from console.demo.shapes import document_api, lecture_pipeline, runtime
 from console.demo.sim import Simulation
 
 
@@ -29,6 +29,7 @@ SHAPES = {
     for shape in (
         Shape("runtime", runtime.ROUTES),
         Shape("lecture-pipeline", lecture_pipeline.ROUTES),
+        Shape("document-api", document_api.ROUTES, document_api.new_state),
     )
 }
 DEMO_PROFILES = tuple(SHAPES)
