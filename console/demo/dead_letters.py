@@ -16,6 +16,8 @@ from console.demo.scenarios import INVALID_INPUT, PROVIDER_429, PROVIDER_503, PR
 
 TENANTS = ("t-acme", "t-globex", "t-initech", "t-umbrella")
 PRESETS = ("lecture-notes", "flashcards", "summary", "quiz")
+# Preloaded entries' job numbers: spread deterministically over 10**7, invertible (coprime).
+_SPREAD, _JOB_NUMBERS = 2654435761, 10_000_000
 # The mix of preloaded entries: a recurring pattern, so class counts are arithmetic.
 PRELOAD_PATTERN = (PROVIDER_503,) * 5 + (PROVIDER_429,) * 3 + (PROVIDER_TIMEOUT, STORAGE_WRITE, STORAGE_WRITE, INVALID_INPUT)
 
@@ -110,6 +112,19 @@ class DeadLetterQueue:
             return None
         return index
 
+    def index_of_job(self, job_id: str) -> int | None:
+        """Position of the live entry for a job (an API that names dead letters by their
+        job), None if the job has none. A job is dead-lettered at most once at a time."""
+        for offset in range(len(self._stored) - 1, -1, -1):
+            if self._stored[offset].job_id == job_id and self.preload + offset not in self._removed_set:
+                return self.preload + offset
+        digits = job_id.removeprefix("job-p")
+        if digits == job_id or not digits.isdigit() or len(digits) != 7:
+            return None
+        # Preloaded job numbers are (index * _SPREAD + seed) mod 10**7: invert that.
+        index = (int(digits) - self._seed) * pow(_SPREAD, -1, _JOB_NUMBERS) % _JOB_NUMBERS
+        return index if index < self.preload and index not in self._removed_set else None
+
     def remove(self, index: int) -> dict[str, Any]:
         entry = self.entry(index)
         bisect.insort(self._removed, index)
@@ -152,7 +167,7 @@ class DeadLetterQueue:
     def _contains(self, index: int, needle: str) -> bool:
         if index < self.preload:
             error_class, message, _ = PRELOAD_PATTERN[index % len(PRELOAD_PATTERN)]
-            job = f"job-p{(index * 2654435761 + self._seed) % 10_000_000:07d}"
+            job = f"job-p{(index * _SPREAD + self._seed) % _JOB_NUMBERS:07d}"
         else:
             letter = self._stored[index - self.preload]
             error_class, message, job = letter.error_class, letter.message, letter.job_id
@@ -172,7 +187,7 @@ class DeadLetterQueue:
 
     def _preloaded(self, index: int) -> StoredLetter:
         error_class, message, terminal = PRELOAD_PATTERN[index % len(PRELOAD_PATTERN)]
-        number = (index * 2654435761 + self._seed) % 10_000_000  # spread ids deterministically
+        number = (index * _SPREAD + self._seed) % _JOB_NUMBERS  # spread ids deterministically
         last = self._preload_end - timedelta(seconds=(self.preload - index) * 3)
         attempts = 1 if terminal else 3
         return StoredLetter(

@@ -26,6 +26,7 @@ STEP_S = 0.25
 HEARTBEAT_EVERY_S = 5.0
 REAPER_DELAY_S = 2.0  # how long after expiry a lease is recovered, when recovery works
 WINDOW_S = 60.0  # rates on /metrics are over the last minute
+OUTCOME_WINDOW_S = 300.0  # stage outcomes kept for success ratios and latency percentiles
 MAX_CATCH_UP_S = 3600.0  # a long-idle demo skips ahead instead of replaying hours at once
 NOISY_TENANT = "t-globex"
 NOISY_TENANT_LIMIT = 2
@@ -63,6 +64,7 @@ class SimWorker:
     last_heartbeat: float
     state: str = "idle"  # idle | busy | stalled | draining
     job: SimJob | None = None
+    stage_started: float = 0.0
     stage_done_at: float = 0.0
     jobs_done: int = 0
 
@@ -125,6 +127,8 @@ class Simulation:
         self._finished_window: deque[tuple[float, bool]] = deque()
         self._claims_window: deque[tuple[float, bool]] = deque()
         self._recoveries: deque[tuple[float, float]] = deque()
+        # (finished at, stage, error class or None, seconds the run took), last 5 minutes.
+        self.stage_outcomes: deque[tuple[float, str, str | None, float]] = deque()
         self._next_job = 1
         self._next_lease = 1
         self.faults = FaultSet()  # how the HTTP layer misbehaves (POST /sim/faults)
@@ -281,7 +285,7 @@ class Simulation:
         worker.job = job
         if worker.state == "idle":
             worker.state = "busy"
-        worker.stage_done_at = now + self._stage_time(job.stage)
+        worker.stage_started, worker.stage_done_at = now, now + self._stage_time(job.stage)
         lease = SimLease(f"lease-{self._next_lease:07d}", job, worker, now, now + self.lease_ttl_s)
         self._next_lease += 1
         self.leases[job.id] = lease
@@ -341,11 +345,12 @@ class Simulation:
         stage = STAGES[job.stage]
         failure = self._failure(stage)
         self.counters[("stage_runs", stage)] += 1
+        self.stage_outcomes.append((now, stage, failure[0] if failure else None, now - worker.stage_started))
         if failure is None:
             job.stage += 1
             if job.stage < len(STAGES):
                 job.updated = now
-                worker.stage_done_at = now + self._stage_time(job.stage)
+                worker.stage_started, worker.stage_done_at = now, now + self._stage_time(job.stage)
                 return
             job.stage = len(STAGES) - 1
             self._release(worker, job)
@@ -411,6 +416,8 @@ class Simulation:
         for window in (self._finished_window, self._claims_window, self._recoveries):
             while window and window[0][0] < now - WINDOW_S:
                 window.popleft()
+        while self.stage_outcomes and self.stage_outcomes[0][0] < now - OUTCOME_WINDOW_S:
+            self.stage_outcomes.popleft()
 
     # -- read models (call with the lock held, after sync) ------------------------------
 

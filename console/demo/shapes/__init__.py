@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.demo.routing import Route
-from console.demo.shapes import document_api, recording_platform, runtime, schedule_generator
+from console.demo.shapes import document_api, lecture_pipeline, recording_platform, runtime, schedule_generator
 from console.demo.sim import Simulation
 
 
@@ -28,6 +28,7 @@ SHAPES = {
     shape.name: shape
     for shape in (
         Shape("runtime", runtime.ROUTES),
+        Shape("lecture-pipeline", lecture_pipeline.ROUTES),
         Shape("schedule-generator", schedule_generator.ROUTES, schedule_generator.ScheduleGeneratorState),
         Shape("recording-platform", recording_platform.ROUTES, recording_platform.RecordingPlatformState),
         Shape("document-api", document_api.ROUTES, document_api.new_state),
