@@ -17,7 +17,6 @@ from console.config import load_config, shipped_config_path
 from console.demo.server import DemoServer
 from console.incident import IncidentStore
 from screens.app import OpsConsoleApp
-from screens.modals.confirm import ConfirmScreen
 from screens.modals.pick import PickScreen
 from screens.status_update import StatusUpdateScreen
 from tests.conftest import screen_text, set_faults, wait_for

@@ -12,7 +12,8 @@ def metric_family(lines: list[str], name: str, kind: str, help_text: str, sample
     lines.append(f"# HELP {name} {help_text}")
     lines.append(f"# TYPE {name} {kind}")
     for labels, value in samples:
-        lines.append(f"{name}{labels} {value:g}" if float(value).is_integer() else f"{name}{labels} {value:.6g}")
+        # Whole numbers in full: `:g` would print a counter past a million as 1.23457e+06.
+        lines.append(f"{name}{labels} {value:.0f}" if float(value).is_integer() else f"{name}{labels} {value:.6g}")
 
 
 def exposition(sim: Simulation) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from console.demo import operations
 from console.demo.dead_letters import payload_for
+from console.demo.metrics_text import metric_family as family
 from console.demo.routing import HttpError, Reply, Request, Route, mutation
 from console.demo.scenarios import STAGES
 from console.demo.sim import SimJob, SimWorker, Simulation
@@ -218,11 +219,6 @@ def set_generate_concurrency(sim: Simulation, limit: Any, actor: str) -> dict[st
 # -- /metrics -------------------------------------------------------------------------------
 
 
-def _family(lines: list[str], name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
-    lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-    lines += [f"{name}{labels} {value:.0f}" if float(value).is_integer() else f"{name}{labels} {value:.6g}" for labels, value in samples]
-
-
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
@@ -236,20 +232,20 @@ def metrics(req: Request) -> Reply:
     provider_s = [PROVIDER_TIMEOUT_S if error == "ProviderTimeout" else seconds for _, stage, error, seconds in outcomes if stage == "generate"]
     failures = {error: sim.counters[("failures", error)] for error in (*PROVIDER_CODES, *STORAGE_OPS)}
     lines: list[str] = []
-    _family(lines, "lecture_queue_depth", "gauge", "Lecture jobs waiting for a worker.", [("", len(sim.queue))])
+    family(lines, "lecture_queue_depth", "gauge", "Lecture jobs waiting for a worker.", [("", len(sim.queue))])
     # A stage that ran nothing in the window has no ratio: absent, never a reassuring 1.
-    _family(lines, "lecture_stage_success_ratio", "gauge", "Share of stage runs that succeeded over the last 5 minutes.",
+    family(lines, "lecture_stage_success_ratio", "gauge", "Share of stage runs that succeeded over the last 5 minutes.",
             [(f'{{stage="{stage}"}}', ok[stage] / runs[stage]) for stage in STAGES if runs[stage]])
-    _family(lines, "lecture_provider_errors_total", "counter", "Failed calls to the LLM provider by answer.",
+    family(lines, "lecture_provider_errors_total", "counter", "Failed calls to the LLM provider by answer.",
             [(f'{{code="{code}"}}', failures[error]) for error, code in PROVIDER_CODES.items()])
-    _family(lines, "lecture_provider_latency_p95_seconds", "gauge", "95th percentile of provider call time over the last 5 minutes.",
+    family(lines, "lecture_provider_latency_p95_seconds", "gauge", "95th percentile of provider call time over the last 5 minutes.",
             [("", _p95(provider_s))] if provider_s else [])
-    _family(lines, "lecture_storage_errors_total", "counter", "Failed object-storage operations.",
+    family(lines, "lecture_storage_errors_total", "counter", "Failed object-storage operations.",
             [(f'{{op="{op}"}}', failures[error]) for error, op in STORAGE_OPS.items()])
-    _family(lines, "lecture_dead_letter_size", "gauge", "Jobs in the dead-letter queue.", [("", len(sim.dead_letters))])
-    _family(lines, "lecture_jobs_total", "counter", "Finished lecture jobs by outcome.",
+    family(lines, "lecture_dead_letter_size", "gauge", "Jobs in the dead-letter queue.", [("", len(sim.dead_letters))])
+    family(lines, "lecture_jobs_total", "counter", "Finished lecture jobs by outcome.",
             [(f'{{outcome="{STATUS[o]}"}}', sim.counters[("jobs", o)]) for o in ("succeeded", "dead_lettered")])
-    _family(lines, "lecture_intake_paused", "gauge", "1 while intake is paused.", [("", int(sim.intake_paused))])
+    family(lines, "lecture_intake_paused", "gauge", "1 while intake is paused.", [("", int(sim.intake_paused))])
     return 200, "\n".join(lines) + "\n"
 
 
