@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from console.config_actions import BUILTIN_PARAMS, ActionConfig, AuditConfig, IncidentConfig, PolicyConfig
 from console.config_base import Severity, Strict, unique_names
@@ -29,6 +29,16 @@ def _checked_url(value: str) -> str:
     if "@" in value.split("://", 1)[1].split("/", 1)[0]:
         raise ValueError("credentials in the URL are not allowed; set token_env or token_file instead")
     return value.rstrip("/")
+
+
+def _relative_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError("must start with / (it is relative to api.base_url)")
+    return value
+
+
+RelativePath = Annotated[str, AfterValidator(_relative_path)]
+"""A request path on `api.base_url`."""
 
 
 class Paging(Strict):
@@ -55,7 +65,7 @@ class Paging(Strict):
 class FieldMap(Strict):
     """Where a list of records lives in an API response and which JSON field is what."""
 
-    path: str
+    path: RelativePath
     """Request path relative to `api.base_url`, with its query string."""
     items: str
     """Dotted path to the list inside the response body ("" when the body is the list)."""
@@ -63,13 +73,6 @@ class FieldMap(Strict):
     """Dotted path to the server's current time, so ages use the server clock ("" to use ours)."""
     fields: dict[str, str] = Field(default_factory=dict)
     """Record attribute → dotted path inside one list item. Missing entries use the attribute name."""
-
-    @field_validator("path")
-    @classmethod
-    def _relative(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError("must start with / (it is relative to api.base_url)")
-        return value
 
 
 class DeadLetterMap(FieldMap):
@@ -89,7 +92,7 @@ class HealthCheckConfig(Strict):
 
     name: str = Field(min_length=1, max_length=30)
     """Service name shown on the dashboard, e.g. "backend" or "pdf-worker"."""
-    path: str
+    path: RelativePath
     """Request path relative to `api.base_url`, e.g. /health."""
     status: str = "status"
     """Dotted path to the status word ("" when the HTTP status alone decides)."""
@@ -99,13 +102,6 @@ class HealthCheckConfig(Strict):
     """Dotted path to {component: state} ("" for none)."""
     details: dict[str, str] = Field(default_factory=dict)
     """Label → dotted path of extra facts shown with the service, e.g. { model = "model.version" }."""
-
-    @field_validator("path")
-    @classmethod
-    def _relative(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError("must start with / (it is relative to api.base_url)")
-        return value
 
 
 class TokenSource(Strict):
@@ -213,7 +209,7 @@ Trend = Literal["rising", "falling", "flat"]
 class JsonValueConfig(Strict):
     """A number read from a JSON endpoint of the API (queue counters, stats pages)."""
 
-    path: str
+    path: RelativePath
     """Request path relative to `api.base_url`, e.g. /api/jobs/metrics. Signals sharing a path share one request."""
     value: str
     """Dotted path to the number: in the body, or in each item when `items` is set."""
@@ -222,13 +218,6 @@ class JsonValueConfig(Strict):
     labels: dict[str, str] = Field(default_factory=dict)
     """Label → dotted path (in the item, or in the body without `items`): what tells series
     apart or says what a number is about, e.g. { shard = "shard" } or { model = "model.version" }."""
-
-    @field_validator("path")
-    @classmethod
-    def _relative(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError("must start with / (it is relative to api.base_url)")
-        return value
 
 
 class SignalConfig(Strict):
