@@ -20,7 +20,7 @@ from console.format import drain_text, duration, staleness, trend_long, value_wo
 from console.incident import Incident
 from console.incident_record import IncidentRecord
 from console.models import Level, SignalReading, Snapshot
-from console.poller import METRICS
+from console.poller import METRICS, STATS
 from console.text import plain
 
 STATUS_UPDATE = "status-update"
@@ -111,7 +111,9 @@ def latest_readings(snapshot: Snapshot | None, now: float) -> tuple[tuple[Signal
     """The snapshot's readings for the impact line; None and why when they are not current."""
     if snapshot is None:
         return None, "no metrics read yet"
-    stale = staleness(snapshot.source(METRICS), now)
+    # Both sources that feed signals: /metrics (or Prometheus) and the API's JSON. A
+    # stakeholder update never carries a number that may be old.
+    stale = "; ".join(f"{name} {why}" for name in (METRICS, STATS) if (why := staleness(snapshot.source(name), now)))
     return (None, stale) if stale else (snapshot.signals, "")
 
 

@@ -11,7 +11,7 @@ from console.format import number
 from console.incident import Incident, IncidentStore
 from console.incident_record import read_record
 from console.models import Direction, Level, SignalReading, Snapshot, SourceState, Trend
-from console.poller import METRICS
+from console.poller import METRICS, STATS
 from console.status_update import PLACEHOLDER_NEXT, compose_update, impact, latest_readings, sent_summary, update_due
 from screens.app import OpsConsoleApp
 from screens.incident import IncidentScreen
@@ -104,7 +104,10 @@ def test_impact_names_the_signals_at_warn_or_crit_in_the_tiles_words():
     fresh = Snapshot(START, {METRICS: SourceState(METRICS, ok_at=START - 1)}, readings)
     assert latest_readings(fresh, START) == (readings, "")
     stale = Snapshot(START, {METRICS: SourceState(METRICS, ok_at=START - 150, error="connection refused")}, readings)
-    assert latest_readings(stale, START) == (None, "stale 2m: connection refused")
+    assert latest_readings(stale, START) == (None, "metrics stale 2m: connection refused")
+    # Signals read from the API's JSON are held back the same way when their source fails.
+    stats = Snapshot(START, {METRICS: fresh.sources[METRICS], STATS: SourceState(STATS, ok_at=START - 30, error="HTTP 503")}, readings)
+    assert latest_readings(stats, START) == (None, "stats stale 30s: HTTP 503")
 
 
 def impact_line(text: str) -> str:
@@ -138,7 +141,7 @@ async def test_draft_names_the_queue_depth_of_the_backlog_and_says_when_signals_
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda: "signals unavailable" in composer.text, what="a fresh draft")
         line = impact_line(composer.text)
-        assert line.startswith("Impact: Queue backing up. Now: signals unavailable: stale ") and "connection refused" in line
+        assert line.startswith("Impact: Queue backing up. Now: signals unavailable: metrics stale ") and "connection refused" in line
         assert "Queue depth" not in composer.text
         await pilot.press("ctrl+z")  # the fresh draft was one edit: the text before comes back
         assert composer.text == before
