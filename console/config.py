@@ -60,6 +60,9 @@ class Paging(Strict):
     """style cursor: dotted path to the next page's cursor in an answer (empty or null on the last page)."""
     max_limit: Annotated[int, Field(ge=1, le=10000)] = 500
     """Largest page the API accepts."""
+    max_items: Annotated[int, Field(ge=1, le=100000)] = 5000
+    """Workers, leases, jobs: most entries read per poll, walking every page (dead letters
+    are paged on their screen instead)."""
 
 
 class FieldMap(Strict):
@@ -73,6 +76,9 @@ class FieldMap(Strict):
     """Dotted path to the server's current time, so ages use the server clock ("" to use ours)."""
     fields: dict[str, str] = Field(default_factory=dict)
     """Record attribute → dotted path inside one list item. Missing entries use the attribute name."""
+    paging: Paging | None = None
+    """For a paged list: how to ask for the next page. Each poll reads every page (up to
+    `paging.max_items`), so a fleet larger than one page is never counted as one page."""
 
 
 class DeadLetterMap(FieldMap):
@@ -80,8 +86,8 @@ class DeadLetterMap(FieldMap):
     """Dotted path to the size of the whole dead-letter queue ("" to count the page)."""
     error_classes: str = ""
     """Dotted path to {error class: count} over the whole queue ("" to count the page)."""
-    paging: Paging = Field(default_factory=Paging)
-    """How the dead-letter screen and batches walk the queue."""
+    paging: Paging = Field(default_factory=Paging)  # type: ignore[assignment]
+    """How the dead-letter screen and batches walk the queue (the dashboard reads the first page)."""
     filters: dict[Literal["error_class", "text"], str] = Field(default_factory=dict)
     """Filter → query parameter the API filters on, e.g. { error_class = "error_class", text = "q" }.
     A filter the API does not take is not offered (the console never filters a page and calls it the queue)."""

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from console.config import parse_config
+from console.config import FieldMap, parse_config
 from console.evidence import make_bundle
 from console.online_check import check_online
 from console.poller import DEAD_LETTERS, LEASES, WORKERS, Poller, health_source
@@ -89,6 +89,8 @@ class OtherApi(BaseHTTPRequestHandler):
             self._send(200, "# TYPE queue_waiting gauge\nqueue_waiting 7\n", "text/plain")
         elif route.startswith("/api/failed-"):
             self._failed(route.removeprefix("/api/failed-"), q)
+        elif route.startswith("/api/fleet-"):
+            self._fleet(route.removeprefix("/api/fleet-"), q)
         else:
             self._send(404, {"error": "no such route"})
 
@@ -115,6 +117,28 @@ class OtherApi(BaseHTTPRequestHandler):
             size = min(int(q.get("count", 10)), SERVER_PAGE_MAX)
             start = int(q.get("start", 0))
             self._send(200, {"rows": FAILED[start : start + size], "meta": {"total": len(FAILED)}})
+
+
+    def _fleet(self, style: str, q: dict[str, str]) -> None:
+        """A fleet larger than the API's largest page, in each paging style, no totals."""
+        size = min(int(q.get("count", q.get("per_page", 10))), SERVER_PAGE_MAX)
+        if style == "page":
+            start = (int(q.get("page", 1)) - 1) * size
+        elif style == "cursor":
+            start = next((i + 1 for i, w in enumerate(FLEET) if w["name"] == q.get("after")), 0)
+        else:
+            start = int(q.get("start", 0))
+        chunk = FLEET[start : start + size]
+        more = start + size < len(FLEET)
+        self._send(200, {"rows": chunk, "next": chunk[-1]["name"] if more and chunk else None})
+
+
+FLEET = [{"name": f"pod-{n:03d}", "phase": "Running", "hb": NOW_MS - n} for n in range(60)]
+FLEET_PAGING = {
+    "offset": {"style": "offset", "offset": "start", "limit": "count"},
+    "page": {"style": "page", "page": "page", "limit": "per_page"},
+    "cursor": {"style": "cursor", "cursor": "after", "limit": "count", "next_cursor": "next"},
+}
 
 
 @pytest.fixture
@@ -220,6 +244,23 @@ async def test_lists_in_other_shapes_and_every_health_service_on_its_own(other_a
     assert LEASES not in later.sources and DEAD_LETTERS not in later.sources
     assert [s.name for s in later.sources.values() if s.stale] == [health_source("optimizer")]
     assert not any("lease" in path or "failed" in path for path in OtherApi.seen)
+
+
+@pytest.mark.parametrize("style", sorted(FLEET_PAGING))
+async def test_a_paged_fleet_is_read_whole_not_as_its_first_page(other_api, tmp_path, style):
+    """60 workers behind an API whose pages hold 25: the panel must count 60, not 25."""
+    config = other_config(other_api, tmp_path)
+    paging = {**FLEET_PAGING[style], "max_limit": SERVER_PAGE_MAX}
+    workers = {"path": f"/api/fleet-{style}?team=ops", "items": "rows", "now": "", "fields": {"id": "name", "state": "phase", "last_heartbeat": "hb"}}
+    api = config.api.model_copy(update={"workers": FieldMap.model_validate({**workers, "paging": paging})})
+    async with httpx.AsyncClient() as client:
+        fleet, _ = await ops_api.fetch_workers(client, api)
+        assert [w.id for w in fleet] == [w["name"] for w in FLEET]
+        asked = [path for path in OtherApi.seen if path.startswith(f"/api/fleet-{style}")]
+        assert len(asked) == 3 and all("team=ops" in path for path in asked)
+        capped = {**workers, "paging": {**paging, "max_items": 30}}
+        fleet, _ = await ops_api.fetch_workers(client, api.model_copy(update={"workers": FieldMap.model_validate(capped)}))
+        assert len(fleet) == 30
 
 
 @pytest.mark.parametrize("style", ["page", "cursor", "offset"])

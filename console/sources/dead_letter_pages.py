@@ -17,15 +17,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
 from console.config import ApiConfig, DeadLetterMap
 from console.models import DeadLetter
 from console.sources.http import SourceError, get_json
-from console.sources.json_mapping import Records, as_text, dig
+from console.sources.json_mapping import Records
 from console.sources.ops_api import class_counts, read_dead_letters
+from console.sources.paging import PageAt, next_page
+from console.sources.paging import page_url as paged_url
 
 FILTER_NAMES = {"error_class": "error class", "text": "text"}
 
@@ -38,16 +39,6 @@ class DeadLetterFilter:
     def describe(self) -> str:
         parts = [f"class={self.error_class}" if self.error_class else "", f"text={self.text!r}" if self.text else ""]
         return " ".join(p for p in parts if p) or "none (the whole queue)"
-
-
-@dataclass(frozen=True)
-class PageAt:
-    """Where a page starts: its number (from 0), how many entries come before it, and for
-    a cursor API the cursor that fetches it ("" for the first page)."""
-
-    index: int = 0
-    offset: int = 0
-    cursor: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,24 +75,14 @@ def page_url(api: ApiConfig, at: PageAt, limit: int, where: DeadLetterFilter) ->
     """The configured path with its own query parameters kept, except those paging and
     filters own, which are set for this page."""
     mapping = dead_letter_map(api)
-    paging, filters = mapping.paging, mapping.filters
-    position = {"offset": paging.offset, "page": paging.page, "cursor": paging.cursor}[paging.style]
-    owned = {paging.limit, position, *filters.values()}
-    parts = urlsplit(mapping.path)
-    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key not in owned]
-    query.append((paging.limit, str(min(limit, paging.max_limit))))
-    if paging.style == "offset":
-        query.append((position, str(at.offset)))
-    elif paging.style == "page":
-        query.append((position, str(paging.first_page + at.index)))
-    elif at.cursor:
-        query.append((position, at.cursor))
+    filters = mapping.filters
+    extra = []
     for name, value in (("error_class", where.error_class), ("text", where.text)):
         if value:
             if name not in filters:
                 raise SourceError(f"this API takes no {FILTER_NAMES[name]} filter (no filters.{name} in [api.dead_letters])")
-            query.append((filters[name], value))
-    return f"{api.base_url}{parts.path}?{urlencode(query)}"
+            extra.append((filters[name], value))
+    return paged_url(api.base_url, mapping.path, mapping.paging, at, limit, extra, owned=filters.values())
 
 
 async def fetch_page(client: httpx.AsyncClient, api: ApiConfig, at: PageAt, limit: int, where: DeadLetterFilter) -> DeadLetterPage:
@@ -111,20 +92,7 @@ async def fetch_page(client: httpx.AsyncClient, api: ApiConfig, at: PageAt, limi
     items, total, classes = read_dead_letters(records)
     if classes is None:  # the API does not count them: the page's own, to pick a filter from
         classes = class_counts(Counter(letter.error_class for letter in items))
-    return DeadLetterPage(at, limit, total, items, tuple(classes), records.server_now, _next(mapping, records, at, limit, items, total))
-
-
-def _next(mapping: DeadLetterMap, records: Records, at: PageAt, limit: int, items: tuple[DeadLetter, ...], total: int | None) -> PageAt | None:
-    after = PageAt(at.index + 1, at.offset + len(items))
-    if mapping.paging.style == "cursor":
-        cursor = dig(records.body, mapping.paging.next_cursor, None)
-        cursor = "" if isinstance(cursor, (dict, list)) else as_text(cursor)
-        return PageAt(after.index, after.offset, cursor) if cursor else None
-    if not items:
-        return None
-    if total is not None:
-        return after if after.offset < total else None
-    return after if len(items) >= limit else None  # a short page is the last one
+    return DeadLetterPage(at, limit, total, items, tuple(classes), records.server_now, next_page(mapping.paging, records.body, at, limit, items, total))
 
 
 async def matching_ids(client: httpx.AsyncClient, api: ApiConfig, where: DeadLetterFilter, most: int) -> tuple[list[str], int]:

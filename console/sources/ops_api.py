@@ -13,10 +13,11 @@ from typing import Any
 
 import httpx
 
-from console.config import ApiConfig, DeadLetterMap, FieldMap, HealthCheckConfig
+from console.config import ApiConfig, DeadLetterMap, FieldMap, HealthCheckConfig, Paging
 from console.models import DeadLetter, DeadLetterSummary, Job, Lease, ServiceHealth, Worker
 from console.sources.http import SourceError, fetch, get_json, parse_json
 from console.sources.json_mapping import Records, as_int, as_text, dig, parse_time
+from console.sources.paging import PageAt, next_page, page_url
 
 Fetched = tuple[Any, datetime | None]
 
@@ -67,7 +68,34 @@ Get = Callable[[str], Any]
 async def _records(client: httpx.AsyncClient, api: ApiConfig, mapping: FieldMap | None, key: str) -> Records:
     if mapping is None:  # callers ask only for lists the config has; this says so if one does not
         raise SourceError(f"not configured: [api.{key}] is not in the config")
-    return Records(await get_json(client, api.base_url + mapping.path, api.timeout_s), mapping)
+    if mapping.paging is None or isinstance(mapping, DeadLetterMap):  # the DLQ panel shows its first page
+        return Records(await get_json(client, api.base_url + mapping.path, api.timeout_s), mapping)
+    return await _every_page(client, api, mapping, mapping.paging)
+
+
+async def _every_page(client: httpx.AsyncClient, api: ApiConfig, mapping: FieldMap, paging: Paging) -> Records:
+    """Every page of a paged list (up to `paging.max_items`), as one: the fleet is counted
+    whole, not as its first page. The clock is the first page's."""
+    limit = paging.max_limit
+    at: PageAt | None = PageAt()
+    records: Records | None = None
+    cursors: set[str] = set()
+    while at is not None:
+        page = Records(await get_json(client, page_url(api.base_url, mapping.path, paging, at, limit), api.timeout_s), mapping)
+        if records is None:
+            records = page
+        else:
+            records.items += page.items
+        if len(records.items) >= paging.max_items:
+            del records.items[paging.max_items :]
+            break
+        at = next_page(paging, page.body, at, limit, page.items, None)
+        if at is not None and at.cursor:
+            if at.cursor in cursors:
+                raise SourceError(f"the API returned cursor {at.cursor[:40]!r} twice while listing {mapping.path}")
+            cursors.add(at.cursor)
+    assert records is not None
+    return records
 
 
 def _job(get: Get) -> Job:
