@@ -1,12 +1,10 @@
-"""Keyboard walks the profile end-to-end tests share: declare an incident, move through a
-runbook to a step, tick it, run its linked action through the typed confirmation, export
-the post-incident review. Every step is keys pressed as an operator would."""
+"""Runbook steps addressed by key ("queue-depth/4.1") for the profile end-to-end tests:
+open the suggested runbook, move the cursor to a step, tick it, run its linked action
+through the typed confirmation. Declaring and exporting the review are in
+profile_walkthrough.py. Every step is keys pressed as an operator would."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from screens.incident import IncidentScreen
 from screens.modals.confirm import ConfirmScreen
 from screens.modals.pick import PickScreen
 from screens.runbook_view import RunbookScreen
@@ -22,15 +20,6 @@ def reading(app, name: str):
 def value_of(app, name: str) -> float | None:
     found = reading(app, name)
     return None if found is None else found.value
-
-
-async def declare_incident(pilot, app, title: str, severity: str = "SEV-2") -> str:
-    await pilot.press("i", "D", *title, "enter")
-    await pilot.press(*["backspace"] * 5, *severity, "enter")
-    await wait_for(pilot, lambda: app.controls.store.current() is not None, what="the declared incident")
-    await pilot.press("escape")
-    await wait_for(pilot, lambda: app.screen is app.dashboard, what="the dashboard again")
-    return app.controls.store.current().id
 
 
 async def open_suggested_runbook(pilot, app, suggestion: str) -> RunbookScreen:
@@ -76,15 +65,3 @@ async def run_linked_action(pilot, app, screen: RunbookScreen, key: str, *, pick
     await pilot.press(*phrase, "enter")
     await wait_for(pilot, lambda: app.screen is screen, what="the runbook after the confirmation")
     return shown
-
-
-async def export_review(pilot, app, tmp_path: Path) -> str:
-    """Incident screen (i), export (e): the review file's text."""
-    await pilot.press("i")
-    await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.shown is not None, what="the incident screen")
-    await pilot.press("e")
-    reviews = tmp_path / "xdg-data" / "opsconsole" / "reviews"
-    await wait_for(pilot, lambda: any(reviews.glob("*.md")), what="the review file")
-    [path] = reviews.glob("*.md")
-    return path.read_text()
-

@@ -15,13 +15,14 @@ from console.demo.shapes.document_api import BAD_RELEASE, LAST_GOOD_VERSION
 from console.format import number
 from screens.app import OpsConsoleApp
 from screens.dead_letters import DeadLetterScreen
-from screens.incident import IncidentScreen
 from screens.modals.batch import BatchScreen
 from screens.modals.confirm import ConfirmScreen
 from screens.runbook_view import RunbookScreen
 from screens.widgets.signal_tile import SignalTile
 from tests.conftest import screen_text, wait_for
 from tests.profile_e2e import profile_backend, profile_config, recorded_calls, recording_stub, stubs_first_on_path
+from tests.profile_ui import go_to_step
+from tests.profile_walkthrough import export_review
 from tests.test_config import run_cli
 from tests.test_guarded_ui import has_data
 
@@ -32,20 +33,10 @@ def tile(app, name: str) -> list[str]:
     return str(app.dashboard.query_one(f"#tile-{name}", SignalTile).content).split("\n")
 
 
-async def move_to(pilot, screen: RunbookScreen, key: str) -> str:
-    """Move the runbook's cursor down to step `key`; the step's words."""
-    for _ in range(60):
-        step = screen.current_step()
-        if step is not None and step.key == key:
-            return step.text
-        await pilot.press("j")
-    raise AssertionError(f"no step {key}")
-
-
 async def tick(pilot, screen: RunbookScreen, key: str) -> str:
-    words = await move_to(pilot, screen, key)
+    await go_to_step(pilot, screen, key)
     await pilot.press("space")
-    return words
+    return screen.current_step().text
 
 
 async def test_a_bad_model_release_from_the_tiles_to_rollback_requeue_and_review(tmp_path, monkeypatch):
@@ -82,7 +73,7 @@ async def test_a_bad_model_release_from_the_tiles_to_rollback_requeue_and_review
 
             # The rollback: the version typed, the exact argv and environment confirmed.
             rollback_step = "roll-back-the-model/2"
-            await move_to(pilot, runbook, rollback_step)
+            await go_to_step(pilot, runbook, rollback_step)
             await pilot.press("a")
             await wait_for(pilot, lambda: "Model version to pin" in screen_text(app), what="the version prompt")
             await pilot.press(*"3.4", "enter")
@@ -120,13 +111,7 @@ async def test_a_bad_model_release_from_the_tiles_to_rollback_requeue_and_review
             await pilot.press("escape", "escape")
 
             # The review holds the ticks and both actions.
-            await pilot.press("i")
-            await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen) and app.screen.shown is not None, what="the incident")
-            await pilot.press("e")
-            reviews = tmp_path / "xdg-data" / "opsconsole" / "reviews"
-            await wait_for(pilot, lambda: any(reviews.glob("*.md")), what="the review file")
-            [path] = reviews.glob("*.md")
-            review = path.read_text()
+            review = await export_review(app, pilot, tmp_path / "xdg-data")
             assert "### Model errors and rollback (`model-errors`): 3/" in review
             for words in ticked:
                 assert words[:40] in review

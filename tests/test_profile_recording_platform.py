@@ -11,7 +11,8 @@ from screens.app import OpsConsoleApp
 from tests.conftest import screen_text, wait_for
 from tests.demo_http import advance, get, post
 from tests.profile_e2e import profile_backend, profile_config, recorded_calls, recording_stub, stubs_first_on_path
-from tests.profile_ui import declare_incident, export_review, open_suggested_runbook, reading, run_linked_action, tick, value_of
+from tests.profile_ui import open_suggested_runbook, reading, run_linked_action, tick, value_of
+from tests.profile_walkthrough import declare, export_review
 
 
 async def test_recording_platform_profile_from_signals_to_review(tmp_path, monkeypatch):
@@ -40,7 +41,7 @@ async def test_recording_platform_profile_from_signals_to_review(tmp_path, monke
             assert "Retention backlog" in text and "Stream lag" in text and "prod-eu" in text
             await wait_for(pilot, lambda: f"{status['backlog']:,} " in screen_text(app), what="the backlog on its tile")
 
-            incident_id = await declare_incident(pilot, app, "Retention paused, backlog past 10k")
+            incident_id = await declare(app, pilot, "Retention paused, backlog past 10k")
             runbook = await open_suggested_runbook(pilot, app, "Retention backlog")
             assert runbook.runbook.id == "retention-backlog"
             await tick(pilot, runbook, "retention-backlog/1", "why-the-runs-do-not-keep-up/1", "why-the-runs-do-not-keep-up/2")
@@ -69,7 +70,7 @@ async def test_recording_platform_profile_from_signals_to_review(tmp_path, monke
 
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is app.dashboard, what="the dashboard")
-            review = await export_review(pilot, app, tmp_path)
+            review = await export_review(app, pilot, tmp_path / "xdg-data")
 
     assert incident_id in review
     for key in ("retention-backlog/1", "why-the-runs-do-not-keep-up/1", "why-the-runs-do-not-keep-up/2", "catch-up/2", "catch-up/3", "catch-up/4"):

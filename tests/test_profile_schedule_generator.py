@@ -14,7 +14,8 @@ from screens.app import OpsConsoleApp
 from tests.conftest import screen_text, wait_for
 from tests.demo_http import advance, get
 from tests.profile_e2e import profile_backend, profile_config, recorded_calls, recording_stub, stubs_first_on_path
-from tests.profile_ui import declare_incident, export_review, open_suggested_runbook, reading, run_linked_action, tick, value_of
+from tests.profile_ui import open_suggested_runbook, reading, run_linked_action, tick, value_of
+from tests.profile_walkthrough import declare, export_review
 
 
 def scrape(server, name: str) -> float:
@@ -49,7 +50,7 @@ async def test_schedule_generator_profile_from_signals_to_review(tmp_path, monke
             assert reading(app, "latency_p95").level.value == "warn"  # a long queue slows status polls
             await wait_for(pilot, lambda: "pdf-worker-1" in screen_text(app), what="the pdf-worker containers on the workers panel")
 
-            incident_id = await declare_incident(pilot, app, "Uploads stuck in the queue")
+            incident_id = await declare(app, pilot, "Uploads stuck in the queue")
             runbook = await open_suggested_runbook(pilot, app, "Queue depth")
             assert runbook.runbook.id == "queue-depth"
             await tick(pilot, runbook, "queue-depth/1.1", "queue-depth/1.2", "queue-depth/2.1")
@@ -69,7 +70,7 @@ async def test_schedule_generator_profile_from_signals_to_review(tmp_path, monke
 
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is app.dashboard, what="the dashboard")
-            review = await export_review(pilot, app, tmp_path)
+            review = await export_review(app, pilot, tmp_path / "xdg-data")
 
     assert incident_id in review and "prod-us" in review
     for key in ("1.1", "1.2", "2.1", "4.1", "5.2"):
