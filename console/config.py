@@ -667,8 +667,9 @@ def read_token(source: TokenSource, key: str = "api", environ: dict[str, str] | 
 
 
 def token_env_names(config: Config) -> set[str]:
-    """The environment variables any configured token is read from."""
-    sources: list[TokenSource] = [config.api]
+    """The environment variables any configured token is read from, every environment's
+    included: a command run on prod-eu must not inherit prod-us's token either."""
+    sources: list[TokenSource] = [config.api, *config.environments.values()]
     if isinstance(config.metrics, PrometheusMetricsConfig):
         sources.append(config.metrics)
     if config.alertmanager is not None:

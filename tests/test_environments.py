@@ -5,6 +5,7 @@ export, check-config). Two real demo backends on loopback stand in for prod-eu a
 from __future__ import annotations
 
 import json
+import os
 import time
 import sqlite3
 from collections.abc import Iterator
@@ -282,3 +283,36 @@ def test_every_environments_token_is_kept_out_of_the_audit_log(tmp_path, monkeyp
     controls = build_controls(load_config(path).for_environment("prod-eu"))
     written = controls.audit.append({"type": "note", "text": "pasted tok-st-654321 and tok-eu-123456"})
     assert "tok-" not in json.dumps(written)
+
+
+async def test_an_exec_action_inherits_no_environments_token(tmp_path):
+    """kubectl run for prod-eu must see neither prod-eu's token nor prod-us's or staging's."""
+    from console.config import load_config, profile_config_path
+    from console.controls import build_controls
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "kubectl").write_text("#!/bin/sh\nenv\n")
+    (bin_dir / "kubectl").chmod(0o755)
+    environ = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "USER": "alice",
+        "RUNTIME_PROD_EU_TOKEN": "eu-secret-1",
+        "RUNTIME_PROD_US_TOKEN": "us-secret-2",
+        "RUNTIME_STAGING_TOKEN": "staging-secret-3",
+        "KUBECONFIG": "/tmp/kubeconfig",
+    }
+    config = load_config(profile_config_path("runtime")).for_environment("prod-eu")
+    config = config.model_copy(update={
+        "incident": config.incident.model_copy(update={"state_path": str(tmp_path / "state.db")}),
+        "audit": config.audit.model_copy(update={"path": str(tmp_path / "audit.jsonl")}),
+    })
+    controls = build_controls(config, environ=environ)
+    executor = controls.executor
+    plan = executor.plan("restart-workers")
+    outcome = await executor.run(executor.confirm(plan, plan.phrase))
+    await controls.aclose()
+    assert outcome.ok, outcome.summary()
+    seen = outcome.results[0].body
+    assert "KUBECONFIG=/tmp/kubeconfig" in seen  # what the command needs is handed on
+    assert not any(secret in seen for secret in ("eu-secret-1", "us-secret-2", "staging-secret-3"))
