@@ -34,7 +34,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from console.audit import AuditLog, Operator, audit_path, current_operator, iso_time
-from console.config import Config, configured_tokens
+from console.config import Config
+from console.environments import every_token
 from console.evidence_sources import Answer, fetch_all, not_configured, signal_view
 from console.incident import Incident, IncidentStore, store_path
 from console.incident_cli import describe
@@ -291,7 +292,7 @@ def make_bundle(
     `incident_id` None means the current open incident, if any. Raises IncidentError for
     an unknown incident and EvidenceError when nothing could be written; a source that
     fails is only recorded."""
-    secrets = configured_tokens(config, environ)
+    secrets = every_token(config, environ)  # any environment's token, wherever it was pasted
     store = IncidentStore(store_path(config.incident.state_path), clock=clock)
     incident = store.get(incident_id) if incident_id else store.current()
     now = clock()

@@ -14,7 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from console.audit import AuditLog, audit_path, current_operator
-from console.config import Config, ConfigError, configured_tokens
+from console.config import Config, ConfigError
+from console.environments import every_token
 from console.config_base import SEVERITIES
 from console.controls import record_incident_change
 from console.incident import STATUSES, Incident, IncidentError, IncidentStore, store_path
@@ -116,7 +117,7 @@ def _export(args: argparse.Namespace, config: Config, store: IncidentStore) -> i
     from console.review import review_markdown
 
     try:
-        secrets = configured_tokens(config)
+        secrets = every_token(config)  # any environment's token, wherever it was pasted
         record = read_record(store, AuditLog(audit_path(config.audit.path)), args.id, config.runbooks.dirs, time.time(), secrets)
     except (IncidentError, ConfigError) as exc:
         print(f"opsconsole incident export: {plain(exc)}", file=sys.stderr)

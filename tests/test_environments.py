@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import sqlite3
 from collections.abc import Iterator
@@ -316,3 +317,22 @@ async def test_an_exec_action_inherits_no_environments_token(tmp_path):
     seen = outcome.results[0].body
     assert "KUBECONFIG=/tmp/kubeconfig" in seen  # what the command needs is handed on
     assert not any(secret in seen for secret in ("eu-secret-1", "us-secret-2", "staging-secret-3"))
+
+
+def test_an_export_hides_every_environments_token(tmp_path):
+    """A prod-us token pasted into a note on a prod-eu console never reaches the review."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "USER": "alice", "RUNTIME_PROD_US_TOKEN": "us-secret-2"}
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "console.cli", "--profile", "runtime", "incident", *args],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+    )
+    declared = run("declare", "--severity", "SEV-3", "drill")
+    assert declared.returncode == 0, declared.stderr
+    assert run("status", "--note", "pasted us-secret-2 by mistake").returncode == 0
+    incident_id = re.search(r"INC-[0-9-]+", declared.stdout).group(0)
+    review = run("export", incident_id)
+    assert review.returncode == 0, review.stderr
+    assert "pasted" in review.stdout and "us-secret-2" not in review.stdout
